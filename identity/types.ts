@@ -1,0 +1,54 @@
+/**
+ * What the identity layer gives the rest of brainstem: one deterministic packet per agent, merged from the
+ * agent's workspace files. The brain puts `systemPrompt` first in every model request; `agents.list` and
+ * `agent.identity.get` show `fields`.
+ */
+
+export interface IdentityFields {
+  name?: string;
+  emoji?: string;
+  avatar?: string;
+  creature?: string;
+  vibe?: string;
+}
+
+export interface IdentitySourceInfo {
+  /** `SOUL.md`, `AGENT.md`, `AGENTS.md`, `IDENTITY.md`, `USER.md`, or `builtin`. */
+  file: string;
+  /** sha256 of the file's bytes, hex. */
+  sha256: string;
+  bytes: number;
+}
+
+export interface IdentityConflict {
+  /** `key:<name>` for front-matter keys, `section:<heading>` for `##` sections. */
+  subject: string;
+  winner: string;
+  losers: string[];
+}
+
+export interface IdentityNotice {
+  file: string;
+  kind: 'truncated' | 'missing' | 'unreadable' | 'invalid-utf8' | 'bad-front-matter' | 'duplicate-name';
+  message: string;
+}
+
+export interface IdentityPacket {
+  agentId: string;
+  systemPrompt: string;
+  fields: IdentityFields;
+  sources: IdentitySourceInfo[];
+  conflicts: IdentityConflict[];
+  notices: IdentityNotice[];
+  /** sha256 over the packet's canonical JSON: equal packets, equal hash. */
+  hash: string;
+}
+
+export interface IdentityService {
+  /** The current packet for an agent; a turn keeps the packet it started with. */
+  packet(agentId: string): IdentityPacket;
+  /** Agent ids that have an identity (always includes the default agent). */
+  agentIds(): string[];
+  /** Stop watching files; safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,98 @@
+/**
+ * Every option and limit brainstem has, with its default and unit, in one table. The CLI flag is the kebab-case
+ * name (`--data-dir`), the environment variable is `BRAINSTEM_` + SCREAMING_SNAKE (`BRAINSTEM_DATA_DIR`), the
+ * config-file key is the camelCase name. The README's option table is checked against this file by a test.
+ */
+
+export type OptionKind = 'string' | 'int' | 'number' | 'bool' | 'enum';
+
+export interface OptionDef<T> {
+  readonly kind: OptionKind;
+  readonly default: T;
+  readonly doc: string;
+  /** Never logged; shown as `(secret)` in docs. */
+  readonly secret?: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  readonly values?: readonly string[];
+  /** Extra environment variables read when `BRAINSTEM_<NAME>` is not set (e.g. `OPENAI_API_KEY`). */
+  readonly envAliases?: readonly string[];
+  /** Group heading in the README table. */
+  readonly group: string;
+}
+
+type Extra = Partial<Pick<OptionDef<unknown>, 'secret' | 'envAliases'>>;
+
+function str(group: string, def: string, doc: string, extra: Extra = {}): OptionDef<string> {
+  return { kind: 'string', default: def, doc, group, ...extra };
+}
+function optStr(group: string, doc: string, extra: Extra = {}): OptionDef<string | undefined> {
+  return { kind: 'string', default: undefined, doc, group, ...extra };
+}
+function int(group: string, def: number, doc: string, min = 0, max = Number.MAX_SAFE_INTEGER): OptionDef<number> {
+  return { kind: 'int', default: def, doc, group, min, max };
+}
+function bool(group: string, def: boolean, doc: string): OptionDef<boolean> {
+  return { kind: 'bool', default: def, doc, group };
+}
+function oneOf<const V extends string>(group: string, values: readonly V[], def: V, doc: string): OptionDef<V> {
+  return { kind: 'enum', default: def, doc, group, values };
+}
+
+const G = 'general';
+const M = 'model';
+const L = 'limits';
+
+export const OPTIONS = {
+  config: optStr(G, 'Path of an optional JSON config file (camelCase keys).'),
+  host: str(G, '127.0.0.1', 'Interface to listen on.'),
+  port: int(G, 18789, 'TCP port for WebSocket and HTTP; 0 picks a free port.', 0, 65535),
+  token: optStr(G, 'Shared gateway token. When unset, one is generated and stored in the data dir (mode 0600).', {
+    secret: true,
+  }),
+  authMode: oneOf(G, ['token', 'none'], 'token', 'token: clients must present the token. none: no auth, loopback hosts only.'),
+  dataDir: str(G, './data', 'Folder of the SQLite database and the generated token.'),
+  workspace: str(G, './workspace', 'Folder of the identity files (SOUL.md, AGENT.md, IDENTITY.md, USER.md).'),
+  logLevel: oneOf(G, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'pino log level (logs go to stderr).'),
+
+  provider: oneOf(M, ['local', 'openai'], 'local', 'Model provider: the offline `local` provider or an OpenAI-compatible server.'),
+  model: optStr(M, 'Model id; default `local-echo` for local, `gpt-4o-mini` for openai.'),
+  openaiBaseUrl: str(M, 'https://api.openai.com/v1', 'Base URL of the OpenAI-compatible API (OpenAI, Ollama, vLLM, llama.cpp).'),
+  openaiApiKey: optStr(M, 'API key for the OpenAI-compatible provider.', { secret: true, envAliases: ['OPENAI_API_KEY'] }),
+  localChunkDelayMs: int(M, 0, 'Delay between the local provider\'s streamed chunks, in ms (0: as fast as possible).', 0, 60_000),
+  runTimeoutMs: int(M, 600_000, 'Longest a run may take before it ends with a timeout error, in ms.', 1, 86_400_000),
+  providerConnectTimeoutMs: int(M, 10_000, 'Time to connect to a model server, in ms.', 1, 600_000),
+  providerFirstTokenTimeoutMs: int(M, 60_000, 'Time from request to the first streamed token, in ms.', 1, 3_600_000),
+  providerIdleTimeoutMs: int(M, 30_000, 'Longest silence between two streamed chunks, in ms.', 1, 3_600_000),
+
+  maxPayloadBytes: int(L, 26_214_400, 'Largest inbound frame after hello-ok, in bytes (larger closes 1009).', 1024),
+  preauthMaxPayloadBytes: int(L, 65_536, 'Largest inbound frame before hello-ok, in bytes (larger closes 1009).', 256),
+  maxBufferedBytes: int(L, 52_428_800, 'Outbound bytes buffered per socket before it is closed 1008 "slow consumer".', 1024),
+  handshakeTimeoutMs: int(L, 15_000, 'Time from socket open to a successful connect, in ms.', 100),
+  tickIntervalMs: int(L, 30_000, 'Interval of `tick` events, in ms.', 10),
+  healthIntervalMs: int(L, 60_000, 'Interval of `health` events, in ms.', 10),
+  pingIntervalMs: int(L, 25_000, 'WebSocket ping interval; a socket that has not answered the previous ping is closed, in ms.', 10),
+  maxConcurrentRuns: int(L, 32, 'Runs streaming at once across all sessions (one per session at most).', 1, 100_000),
+  maxQueuedTurnsPerSession: int(L, 64, 'Turns waiting behind the active run of one session.', 1, 100_000),
+  maxQueuedRuns: int(L, 10_000, 'Turns waiting across all sessions.', 1, 10_000_000),
+  chatDeltaIntervalMs: int(L, 75, 'Minimum spacing of `chat` delta events per run, in ms (text in between is merged).', 0, 10_000),
+  idempotencyTtlMs: int(L, 86_400_000, 'How long a finished request\'s idempotency record is kept, in ms.', 1_000),
+  historyMaxBytes: int(L, 6_291_456, 'Largest chat.history payload, in bytes (oldest messages are left out).', 1024),
+  agentWaitDefaultMs: int(L, 30_000, 'agent.wait timeout when the request has none, in ms.', 0),
+  shutdownGraceMs: int(L, 5_000, 'Time running turns get to finish on shutdown before they are aborted, in ms.', 0),
+} as const;
+
+export type OptionName = keyof typeof OPTIONS;
+type ValueOf<D> = D extends OptionDef<infer T> ? T : never;
+
+/** The validated configuration every component receives. */
+export type Config = { readonly [K in OptionName]: ValueOf<(typeof OPTIONS)[K]> };
+
+export function flagName(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+export function envName(name: string): string {
+  return `BRAINSTEM_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
