@@ -1,0 +1,50 @@
+/**
+ * Opens the SQLite database the better-sqlite3 way: WAL at open, `synchronous=NORMAL` (a committed
+ * transaction survives a process crash, `kill -9` included; only an OS crash or power loss can lose the last
+ * transactions), migrations applied in order.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { MIGRATIONS, type Migration } from './migrations.js';
+
+export type Db = BetterSqlite3.Database;
+
+export interface DbLogger {
+  info(obj: object, msg?: string): void;
+}
+
+/** Milliseconds a statement waits for a lock held by another connection before SQLITE_BUSY. */
+export const DB_BUSY_TIMEOUT_MS = 5_000;
+
+export function openDatabase(path: string, logger?: DbLogger, migrations: readonly Migration[] = MIGRATIONS): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new BetterSqlite3(path, { timeout: DB_BUSY_TIMEOUT_MS });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, migrations, logger);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function migrate(db: Db, migrations: readonly Migration[], logger?: DbLogger): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const applied = new Set(
+    db.prepare('SELECT version FROM schema_migrations').all().map((row) => (row as { version: number }).version),
+  );
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, Date.now());
+    })();
+    logger?.info({ version: migration.version, migration: migration.name }, 'database migration applied');
+  }
+}

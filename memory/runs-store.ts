@@ -1,0 +1,101 @@
+/** The `runs` table: one row per run, from queued to its terminal status. */
+import type { Db } from './db.js';
+import type { RunKind, RunRecord, RunStatus } from './types.js';
+
+interface RunRow {
+  run_id: string;
+  session_key: string;
+  session_id: string;
+  agent_id: string;
+  kind: string;
+  status: string;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  error: string | null;
+  error_kind: string | null;
+  stop_reason: string | null;
+  usage: string | null;
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    runId: row.run_id,
+    sessionKey: row.session_key,
+    sessionId: row.session_id,
+    agentId: row.agent_id,
+    kind: row.kind as RunKind,
+    status: row.status as RunStatus,
+    createdAt: row.created_at,
+    startedAt: row.started_at ?? undefined,
+    endedAt: row.ended_at ?? undefined,
+    error: row.error ?? undefined,
+    errorKind: row.error_kind ?? undefined,
+    stopReason: row.stop_reason ?? undefined,
+    usage: row.usage === null ? undefined : (JSON.parse(row.usage) as RunRecord['usage']),
+  };
+}
+
+export interface RunEnd {
+  status: Exclude<RunStatus, 'queued' | 'running'>;
+  endedAt: number;
+  error?: string;
+  errorKind?: string;
+  stopReason?: string;
+  usage?: RunRecord['usage'];
+}
+
+export class RunsStore {
+  readonly #insert;
+  readonly #get;
+  readonly #start;
+  readonly #end;
+  readonly #open;
+  readonly #deleteSession;
+
+  constructor(db: Db) {
+    this.#insert = db.prepare(
+      `INSERT INTO runs (run_id, session_key, session_id, agent_id, kind, status, created_at)
+       VALUES (?, ?, ?, ?, ?, 'queued', ?)`,
+    );
+    this.#get = db.prepare<[string], RunRow>('SELECT * FROM runs WHERE run_id = ?');
+    this.#start = db.prepare("UPDATE runs SET status = 'running', started_at = ? WHERE run_id = ? AND status = 'queued'");
+    this.#end = db.prepare(
+      `UPDATE runs SET status = ?, ended_at = ?, error = ?, error_kind = ?, stop_reason = ?, usage = ?
+       WHERE run_id = ? AND status IN ('queued', 'running')`,
+    );
+    this.#open = db.prepare<[], RunRow>("SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at");
+    this.#deleteSession = db.prepare('DELETE FROM runs WHERE session_key = ?');
+  }
+
+  insert(run: Pick<RunRecord, 'runId' | 'sessionKey' | 'sessionId' | 'agentId' | 'kind' | 'createdAt'>): void {
+    this.#insert.run(run.runId, run.sessionKey, run.sessionId, run.agentId, run.kind, run.createdAt);
+  }
+
+  get(runId: string): RunRecord | undefined {
+    const row = this.#get.get(runId);
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  markRunning(runId: string, now: number): void {
+    this.#start.run(now, runId);
+  }
+
+  /** Records the terminal status; a run that already ended keeps its first ending. */
+  end(runId: string, end: RunEnd): boolean {
+    const usage = end.usage === undefined ? null : JSON.stringify(end.usage);
+    return (
+      this.#end.run(end.status, end.endedAt, end.error ?? null, end.errorKind ?? null, end.stopReason ?? null, usage, runId)
+        .changes > 0
+    );
+  }
+
+  /** Runs not yet ended, oldest first (after a crash: the ones to mark interrupted). */
+  open(): RunRecord[] {
+    return this.#open.all().map(toRecord);
+  }
+
+  deleteSession(sessionKey: string): void {
+    this.#deleteSession.run(sessionKey);
+  }
+}

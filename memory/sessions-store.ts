@@ -1,0 +1,143 @@
+/** The `sessions` table: one row per canonical session key. */
+import { randomUUID } from 'node:crypto';
+import type { Db } from './db.js';
+import type { SessionRecord, SessionSettings } from './types.js';
+
+interface SessionRow {
+  key: string;
+  agent_id: string;
+  session_id: string;
+  created_at: number;
+  updated_at: number;
+  settings: string;
+  input_tokens: number;
+  output_tokens: number;
+  message_count: number;
+  last_preview: string | null;
+}
+
+export interface SessionListQuery {
+  limit: number;
+  offset: number;
+  agentId?: string;
+  label?: string;
+  search?: string;
+  /** true: only archived; false: only not archived; undefined: not archived. */
+  archived?: boolean;
+  updatedSince?: number;
+}
+
+/** A settings change; `null` clears a field. */
+export type SettingsPatch = { [K in keyof SessionSettings]?: SessionSettings[K] | null };
+
+function toRecord(row: SessionRow): SessionRecord {
+  return {
+    key: row.key,
+    agentId: row.agent_id,
+    sessionId: row.session_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    settings: JSON.parse(row.settings) as SessionSettings,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    messageCount: row.message_count,
+    lastPreview: row.last_preview ?? undefined,
+  };
+}
+
+export class SessionsStore {
+  readonly #get;
+  readonly #insert;
+  readonly #setSettings;
+  readonly #reset;
+  readonly #delete;
+  readonly #addTokens;
+  readonly #count;
+  readonly #recent;
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#get = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE key = ?');
+    this.#insert = db.prepare(
+      'INSERT INTO sessions (key, agent_id, session_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.#setSettings = db.prepare('UPDATE sessions SET settings = ?, updated_at = ? WHERE key = ?');
+    this.#reset = db.prepare(
+      'UPDATE sessions SET session_id = ?, updated_at = ?, message_count = 0, last_preview = NULL, input_tokens = 0, output_tokens = 0 WHERE key = ?',
+    );
+    this.#delete = db.prepare('DELETE FROM sessions WHERE key = ?');
+    this.#count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions');
+    this.#recent = db.prepare<[number], SessionRow>('SELECT * FROM sessions ORDER BY updated_at DESC LIMIT ?');
+    this.#addTokens = db.prepare(
+      'UPDATE sessions SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE key = ?',
+    );
+  }
+
+  count(): number {
+    return this.#count.get()?.n ?? 0;
+  }
+
+  recent(limit: number): SessionRecord[] {
+    return this.#recent.all(limit).map(toRecord);
+  }
+
+  get(key: string): SessionRecord | undefined {
+    const row = this.#get.get(key);
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  /** The session, created (with a fresh sessionId) when it does not exist yet. */
+  ensure(key: string, agentId: string, now: number): { session: SessionRecord; created: boolean } {
+    const existing = this.get(key);
+    if (existing !== undefined) return { session: existing, created: false };
+    this.#insert.run(key, agentId, randomUUID(), now, now);
+    return { session: this.get(key) as SessionRecord, created: true };
+  }
+
+  list(query: SessionListQuery): { rows: SessionRecord[]; total: number } {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (query.agentId !== undefined) (where.push('agent_id = ?'), args.push(query.agentId));
+    if (query.updatedSince !== undefined) (where.push('updated_at >= ?'), args.push(query.updatedSince));
+    if (query.label !== undefined) (where.push("json_extract(settings, '$.label') = ?"), args.push(query.label));
+    if (query.search !== undefined && query.search !== '') {
+      where.push("(key LIKE ? ESCAPE '\\' OR json_extract(settings, '$.label') LIKE ? ESCAPE '\\')");
+      const like = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      args.push(like, like);
+    }
+    where.push(query.archived === true ? "json_extract(settings, '$.archived') = 1" : "coalesce(json_extract(settings, '$.archived'), 0) = 0");
+    const clause = `WHERE ${where.join(' AND ')}`;
+    const total = (this.#db.prepare(`SELECT count(*) AS n FROM sessions ${clause}`).get(...args) as { n: number }).n;
+    const rows = this.#db
+      .prepare<(string | number)[], SessionRow>(`SELECT * FROM sessions ${clause} ORDER BY updated_at DESC, key LIMIT ? OFFSET ?`)
+      .all(...args, query.limit, query.offset);
+    return { rows: rows.map(toRecord), total };
+  }
+
+  patchSettings(key: string, patch: SettingsPatch, now: number): SessionRecord | undefined {
+    const current = this.get(key);
+    if (current === undefined) return undefined;
+    const next: Record<string, unknown> = { ...current.settings };
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === null) delete next[field];
+      else if (value !== undefined) next[field] = value;
+    }
+    this.#setSettings.run(JSON.stringify(next), now, key);
+    return this.get(key);
+  }
+
+  /** A new sessionId: the live transcript starts empty; the old messages stay stored under the old id. */
+  reset(key: string, now: number): SessionRecord | undefined {
+    this.#reset.run(randomUUID(), now, key);
+    return this.get(key);
+  }
+
+  delete(key: string): boolean {
+    return this.#delete.run(key).changes > 0;
+  }
+
+  addTokens(key: string, input: number, output: number): void {
+    this.#addTokens.run(input, output, key);
+  }
+}

@@ -1,0 +1,120 @@
+/** The `messages` table: every turn of every session, with its MemoryID and per-session sequence. */
+import type { Db } from './db.js';
+import { newMemoryId } from './ids.js';
+import type { StoredMessage, TranscriptMessage } from './types.js';
+
+interface MessageRow {
+  id: string;
+  session_key: string;
+  session_id: string;
+  seq: number;
+  body: string;
+  run_id: string | null;
+  created_at: number;
+}
+
+/** Characters of a message kept as the session's `lastMessagePreview`. */
+export const PREVIEW_MAX_CHARS = 160;
+
+function toStored(row: MessageRow): StoredMessage {
+  return {
+    id: row.id,
+    sessionKey: row.session_key,
+    sessionId: row.session_id,
+    seq: row.seq,
+    message: JSON.parse(row.body) as TranscriptMessage,
+    runId: row.run_id ?? undefined,
+    createdAt: row.created_at,
+  };
+}
+
+export function messageText(message: TranscriptMessage): string {
+  if (typeof message.content === 'string') return message.content;
+  return message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+}
+
+export interface HistoryPage {
+  messages: StoredMessage[];
+  /** Live (non-compacted) messages of the session id in all. */
+  total: number;
+}
+
+export class TranscriptStore {
+  readonly #nextSeq;
+  readonly #insert;
+  readonly #bump;
+  readonly #page;
+  readonly #after;
+  readonly #count;
+  readonly #compact;
+  readonly #deleteSession;
+  readonly #byRun;
+  readonly #upTo;
+
+  constructor(db: Db) {
+    this.#nextSeq = db.prepare<[string], { next_seq: number }>('SELECT next_seq FROM sessions WHERE key = ?');
+    this.#insert = db.prepare(
+      'INSERT INTO messages (id, session_key, session_id, seq, role, body, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.#bump = db.prepare(
+      'UPDATE sessions SET next_seq = next_seq + 1, message_count = message_count + 1, updated_at = ?, last_preview = ? WHERE key = ?',
+    );
+    this.#page = db.prepare<[string, string, number, number], MessageRow>(
+      'SELECT * FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 ORDER BY seq DESC LIMIT ? OFFSET ?',
+    );
+    this.#after = db.prepare<[string, string, number, number], MessageRow>(
+      'SELECT * FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 AND seq > ? ORDER BY seq LIMIT ?',
+    );
+    this.#count = db.prepare<[string, string], { n: number }>(
+      'SELECT count(*) AS n FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0',
+    );
+    this.#compact = db.prepare(
+      `UPDATE messages SET compacted = 1 WHERE session_key = ? AND session_id = ? AND compacted = 0 AND seq <= (
+         SELECT seq FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+    );
+    this.#deleteSession = db.prepare('DELETE FROM messages WHERE session_key = ?');
+    this.#byRun = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE run_id = ? ORDER BY seq');
+    this.#upTo = db.prepare<[string, string, number, number], MessageRow>(
+      'SELECT * FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 AND seq <= ? ORDER BY seq DESC LIMIT ?',
+    );
+  }
+
+  /** Appends a message; the session row must exist. Call inside a transaction with related writes. */
+  append(sessionKey: string, sessionId: string, message: TranscriptMessage, runId: string | undefined): StoredMessage {
+    const seq = this.#nextSeq.get(sessionKey)?.next_seq;
+    if (seq === undefined) throw new Error(`append to unknown session ${sessionKey}`);
+    const id = newMemoryId(message.timestamp);
+    this.#insert.run(id, sessionKey, sessionId, seq, message.role, JSON.stringify(message), runId ?? null, message.timestamp);
+    this.#bump.run(message.timestamp, messageText(message).slice(0, PREVIEW_MAX_CHARS), sessionKey);
+    return { id, sessionKey, sessionId, seq, message, runId, createdAt: message.timestamp };
+  }
+
+  /** The newest `limit` messages after skipping `offset` newest ones, returned oldest first. */
+  page(sessionKey: string, sessionId: string, limit: number, offset: number): HistoryPage {
+    const rows = this.#page.all(sessionKey, sessionId, limit, offset).reverse();
+    return { messages: rows.map(toStored), total: this.#count.get(sessionKey, sessionId)?.n ?? 0 };
+  }
+
+  /** Messages with seq greater than `afterSeq`, oldest first. */
+  after(sessionKey: string, sessionId: string, afterSeq: number, limit: number): StoredMessage[] {
+    return this.#after.all(sessionKey, sessionId, afterSeq, limit).map(toStored);
+  }
+
+  /** The newest `limit` live messages with seq up to `maxSeq`, oldest first: a turn's view of its past. */
+  upTo(sessionKey: string, sessionId: string, maxSeq: number, limit: number): StoredMessage[] {
+    return this.#upTo.all(sessionKey, sessionId, maxSeq, limit).reverse().map(toStored);
+  }
+
+  byRun(runId: string): StoredMessage[] {
+    return this.#byRun.all(runId).map(toStored);
+  }
+
+  /** Hides all but the newest `keep` live messages from history; returns how many were hidden. */
+  compact(sessionKey: string, sessionId: string, keep: number): number {
+    return this.#compact.run(sessionKey, sessionId, sessionKey, sessionId, keep).changes;
+  }
+
+  deleteSession(sessionKey: string): number {
+    return this.#deleteSession.run(sessionKey).changes;
+  }
+}

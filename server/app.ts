@@ -1,0 +1,204 @@
+/**
+ * createGateway: wires the fastify app, the WebSocket endpoint, the router, the runtime and the event
+ * projector from things passed in. It owns what it creates (sockets, timers, the HTTP server) and closes them
+ * in order; the store, provider and identity belong to the caller, who closes them after the gateway.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import websocket from '@fastify/websocket';
+import type { Logger } from 'pino';
+import { EXTENSION_CAPS, type ExtensionCap } from '../protocol/capabilities.js';
+import { CLOSES } from '../protocol/errors.js';
+import { EVENTS } from '../protocol/events.js';
+import { METHOD_NAMES } from '../protocol/registry.js';
+import { mainSessionKey, DEFAULT_AGENT_ID, MAIN_KEY } from '../protocol/session-key.js';
+import type { Store } from '../memory/store.js';
+import type { IdentityService } from '../identity/types.js';
+import type { ModelProvider } from '../workers/providers/types.js';
+import { RuntimeEvents } from '../workers/run-events.js';
+import { SessionService } from '../workers/session-service.js';
+import { TurnService } from '../workers/turn-service.js';
+import { Broadcaster } from './broadcaster.js';
+import { ChatProjector } from './chat-projector.js';
+import type { Config } from './config-options.js';
+import { effectiveModel } from './config.js';
+import type { Connection, Grant } from './connection.js';
+import { EventLoopMonitor } from './event-loop.js';
+import type { HandshakeContext } from './handshake.js';
+import { grantedExtensions } from './handshake.js';
+import { registerHttpRoutes } from './http-routes.js';
+import { createHandlers } from './methods/index.js';
+import { startPeriodic } from './periodic.js';
+import { Presence } from './presence.js';
+import { Router } from './router.js';
+import type { GatewayServices } from './services.js';
+import { healthSnapshot } from './snapshots.js';
+import { SERVER_VERSION } from './version.js';
+import { acceptSocket } from './ws-endpoint.js';
+
+export interface GatewayDeps {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  provider: ModelProvider;
+  identity: IdentityService;
+  /** The shared secret clients must present; undefined when auth is off. */
+  token: string | undefined;
+  now?: () => number;
+  /** Check every method result against its schema (tests). */
+  validateResults?: boolean;
+}
+
+export interface Gateway {
+  readonly services: GatewayServices;
+  /** Starts listening; resolves with the real address. */
+  listen(): Promise<{ host: string; port: number; url: string }>;
+  /** Stop accepting, `shutdown` event, close sockets 1012, drain runs, stop timers and the HTTP server. Safe to call twice. */
+  close(reason?: string): Promise<void>;
+}
+
+/** Extension capabilities this build offers (protocol-extensions.md); grows as extensions land. */
+const OFFERED_EXTENSIONS: readonly ExtensionCap[] = [];
+
+export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
+  const { config, logger, store } = deps;
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
+  const events = new RuntimeEvents((err) => logger.error({ err }, 'runtime event listener failed'));
+  const model = effectiveModel(config);
+  const turns = new TurnService({
+    store,
+    provider: deps.provider,
+    identity: deps.identity,
+    events,
+    now,
+    model,
+    logger,
+    limits: {
+      maxConcurrentRuns: config.maxConcurrentRuns,
+      maxQueuedTurnsPerSession: config.maxQueuedTurnsPerSession,
+      maxQueuedRuns: config.maxQueuedRuns,
+      runTimeoutMs: config.runTimeoutMs,
+      idempotencyTtlMs: config.idempotencyTtlMs,
+    },
+  });
+  const interrupted = turns.recover();
+  if (interrupted > 0) logger.warn({ interrupted }, 'runs cut off by the previous shutdown were marked interrupted');
+  const broadcaster = new Broadcaster();
+  const services: GatewayServices = {
+    config,
+    store,
+    turns,
+    sessions: new SessionService(store, turns, events, now),
+    identity: deps.identity,
+    provider: deps.provider,
+    model,
+    broadcaster,
+    presence: new Presence(broadcaster, SERVER_VERSION, startedAt),
+    loop: new EventLoopMonitor(),
+    now,
+    startedAt,
+    version: SERVER_VERSION,
+    bootId: randomUUID(),
+    lastHeartbeat: null,
+  };
+  const projector = new ChatProjector(broadcaster, { chatDeltaIntervalMs: config.chatDeltaIntervalMs, now, openRunIds: (key) => turns.openRunIds(key) });
+  const stopProjecting = events.on(projector.handle);
+  const router = new Router(createHandlers(services), logger, { validateResults: deps.validateResults ?? false });
+  let closing = false;
+  const handshake: HandshakeContext = {
+    preauthMaxPayloadBytes: config.preauthMaxPayloadBytes,
+    token: deps.token,
+    extensions: OFFERED_EXTENSIONS,
+    now,
+    hello: (conn, grant) => helloOk(services, conn, grant),
+    opened: (conn) => opened(services, conn),
+  };
+
+  const app = Fastify({ logger: false, forceCloseConnections: true });
+  await app.register(websocket, { options: { maxPayload: config.maxPayloadBytes, perMessageDeflate: false } });
+  app.route({
+    method: 'GET',
+    url: '/',
+    handler: async () => 'brainstem gateway: connect with a WebSocket client (OpenClaw protocol v3/v4).\n',
+    wsHandler: (socket, req) => {
+      acceptSocket(socket, req.raw, {
+        logger,
+        broadcaster,
+        router,
+        handshake,
+        handshakeTimeoutMs: config.handshakeTimeoutMs,
+        maxBufferedBytes: config.maxBufferedBytes,
+        now,
+        closing: () => closing,
+        left: () => services.presence.changed(),
+      });
+    },
+  });
+  registerHttpRoutes(app, services, () => closing);
+  const periodic = startPeriodic(services, broadcaster, logger);
+
+  let closed: Promise<void> | undefined;
+  const close = (reason = 'gateway shutting down'): Promise<void> => {
+    closed ??= (async () => {
+      closing = true;
+      broadcaster.broadcast('shutdown', { reason });
+      for (const conn of [...broadcaster.connections()]) conn.close(CLOSES.SERVICE_RESTART.code, CLOSES.SERVICE_RESTART.reason);
+      await turns.close(config.shutdownGraceMs);
+      periodic.stop();
+      stopProjecting();
+      projector.close();
+      services.loop.close();
+      await app.close();
+    })();
+    return closed;
+  };
+
+  return {
+    services,
+    close,
+    listen: async () => {
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : config.port;
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      return { host: config.host, port, url: `ws://${host}:${port}` };
+    },
+  };
+}
+
+/** Event names brainstem may send, for hello-ok's `features.events`. */
+const EVENT_NAMES = Object.keys(EVENTS).filter((name) => name !== 'connect.challenge');
+
+function helloOk(services: GatewayServices, conn: Connection, grant: Grant) {
+  const { config } = services;
+  return {
+    type: 'hello-ok' as const,
+    protocol: grant.protocol,
+    server: { version: services.version, connId: conn.connId, bootId: services.bootId },
+    features: { methods: [...METHOD_NAMES], events: EVENT_NAMES, capabilities: [...OFFERED_EXTENSIONS] },
+    snapshot: {
+      presence: services.presence.entries(),
+      health: healthSnapshot(services),
+      stateVersion: services.presence.stateVersion,
+      uptimeMs: services.now() - services.startedAt,
+      sessionDefaults: { defaultAgentId: DEFAULT_AGENT_ID, mainKey: MAIN_KEY, mainSessionKey: mainSessionKey(), scope: 'per-sender' },
+      authMode: config.authMode,
+    },
+    auth: { role: grant.role, scopes: [...grant.scopes], method: grant.authMethod },
+    policy: { maxPayload: config.maxPayloadBytes, maxBufferedBytes: config.maxBufferedBytes, tickIntervalMs: config.tickIntervalMs },
+  };
+}
+
+function opened(services: GatewayServices, conn: Connection): void {
+  const grant = conn.grant;
+  if (grant === undefined) return;
+  // A client that asked for a known extension learns what it got; a plain gateway (none offered) stays plain.
+  const askedKnown = [...grant.caps].some((cap) => (EXTENSION_CAPS as readonly string[]).includes(cap));
+  if (askedKnown && OFFERED_EXTENSIONS.length > 0) {
+    const capabilities = grantedExtensions([...grant.caps], OFFERED_EXTENSIONS);
+    services.broadcaster.sendTo(conn, 'session.ack', { capabilities, server: { name: 'brainstem', version: services.version } });
+  }
+  conn.logger.info({ client: grant.client.id, mode: grant.client.mode, protocol: grant.protocol, scopes: grant.scopes }, 'client connected');
+  services.presence.changed();
+}

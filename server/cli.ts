@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+/**
+ * The `brainstem` command: load the config, open what the gateway needs, listen, and shut down in order
+ * on SIGINT/SIGTERM. Human-readable lines go to stdout; logs (JSON) go to stderr.
+ */
+import type { Logger } from 'pino';
+import { openStore, type Store } from '../memory/store.js';
+import { staticIdentity } from '../identity/static-identity.js';
+import type { IdentityService } from '../identity/types.js';
+import { createLocalProvider } from '../workers/providers/local.js';
+import type { ModelProvider } from '../workers/providers/types.js';
+import { createGateway, type Gateway } from './app.js';
+import { ConfigError, loadConfigFromProcess } from './config.js';
+import type { Config } from './config-options.js';
+import { usage } from './usage.js';
+import { createLogger } from './logger.js';
+import { ensureToken } from './token.js';
+import { SERVER_VERSION } from './version.js';
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function createProvider(config: Config): ModelProvider {
+  if (config.provider === 'local') return createLocalProvider({ chunkDelayMs: config.localChunkDelayMs });
+  throw new ConfigError(`provider ${config.provider} is not available in this build`);
+}
+
+function resolveToken(config: Config): string | undefined {
+  if (config.authMode === 'none') {
+    say('auth is off (authMode none, loopback only)');
+    return undefined;
+  }
+  if (config.token !== undefined) return config.token;
+  const stored = ensureToken(config.dataDir);
+  say(stored.generated ? `generated a gateway token; it is stored in ${stored.path}` : `using the gateway token stored in ${stored.path}`);
+  return stored.token;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) return say(usage());
+  if (args.includes('--version')) return say(SERVER_VERSION);
+  const config = loadConfigFromProcess();
+  const logger = createLogger(config.logLevel);
+  const token = resolveToken(config);
+  const store = openStore(config.dataDir, logger);
+  const identity = staticIdentity();
+  const provider = createProvider(config);
+  const gateway = await createGateway({ config, logger, store, provider, identity, token });
+  const { url } = await gateway.listen();
+  say(`brainstem listening on ${url}`);
+  logger.info({ url, provider: provider.id, dataDir: config.dataDir }, 'gateway started');
+  handleSignals(gateway, { store, identity, provider }, logger);
+}
+
+function handleSignals(gateway: Gateway, owned: { store: Store; identity: IdentityService; provider: ModelProvider }, logger: Logger): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    void (async () => {
+      try {
+        await gateway.close(`received ${signal}`);
+        await owned.provider.close();
+        await owned.identity.close();
+        owned.store.close();
+        logger.info('shutdown complete');
+        logger.flush();
+        process.exitCode = 0;
+      } catch (err) {
+        logger.error({ err }, 'shutdown failed');
+        process.exitCode = 1;
+      } finally {
+        setTimeout(() => process.exit(), 100).unref();
+      }
+    })();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`brainstem: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`brainstem: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,142 @@
+/** sessions.* methods: list, subscriptions, describe, send, abort, patch, reset, delete, compact. */
+import { GatewayError } from '../../protocol/errors.js';
+import type { MethodParams, MethodResult } from '../../protocol/registry.js';
+import type { SettingsPatch } from '../../memory/sessions-store.js';
+import type { SessionRecord } from '../../memory/types.js';
+import type { GatewayServices } from '../services.js';
+import { sessionRow } from '../session-view.js';
+import { sendChat } from './chat.js';
+import { resolveSession } from './session-keys.js';
+import type { HandlerGroup } from './types.js';
+
+/** Rows `sessions.list` returns when the request has no `limit`. */
+export const SESSIONS_DEFAULT_LIMIT = 100;
+/** Most rows one `sessions.list` returns. */
+export const SESSIONS_MAX_LIMIT = 1_000;
+
+type SessionMethods =
+  | 'sessions.list'
+  | 'sessions.subscribe'
+  | 'sessions.unsubscribe'
+  | 'sessions.messages.subscribe'
+  | 'sessions.messages.unsubscribe'
+  | 'sessions.describe'
+  | 'sessions.send'
+  | 'session.send'
+  | 'sessions.steer'
+  | 'sessions.abort'
+  | 'sessions.patch'
+  | 'sessions.reset'
+  | 'sessions.delete'
+  | 'sessions.compact';
+
+export function sessionsHandlers(services: GatewayServices): HandlerGroup<SessionMethods> {
+  const row = (session: SessionRecord) => sessionRow(session, services.turns.openRunIds(session.key));
+  const resolve = (key: string, agentId: string | undefined) => resolveSession(services.identity, key, agentId);
+  const entry = (session: SessionRecord) => ({
+    ok: true as const,
+    key: session.key,
+    entry: row(session),
+    resolved: { key: session.key, agentId: session.agentId, sessionId: session.sessionId },
+  });
+  const list = (params: MethodParams<'sessions.list'>): MethodResult<'sessions.list'> => listSessions(services, params, row);
+  const send = (params: MethodParams<'sessions.send'>, queueMode: string) =>
+    sendChat(services, { sessionKey: params.key, agentId: params.agentId, message: params.message, idempotencyKey: params.idempotencyKey, attachments: params.attachments, timeoutMs: params.timeoutMs, queueMode });
+  return {
+    'sessions.list': list,
+    'sessions.subscribe': (params, ctx) => {
+      ctx.conn.sessionsSubscribed = true;
+      return Object.keys(params).length === 0 ? { subscribed: true as const } : { subscribed: true as const, list: list(params) };
+    },
+    'sessions.unsubscribe': (_params, ctx) => {
+      ctx.conn.sessionsSubscribed = false;
+      return { subscribed: false as const };
+    },
+    'sessions.messages.subscribe': (params, ctx) => {
+      const { key } = resolve(params.key, params.agentId);
+      ctx.conn.messageKeys.add(key);
+      return { subscribed: true as const, key };
+    },
+    'sessions.messages.unsubscribe': (params, ctx) => {
+      const { key } = resolve(params.key, params.agentId);
+      ctx.conn.messageKeys.delete(key);
+      return { subscribed: false as const, key };
+    },
+    'sessions.describe': (params) => {
+      const { key, agentId } = resolve(params.key, params.agentId);
+      return { session: row(services.sessions.ensure(key, agentId)) };
+    },
+    'sessions.send': (params) => send(params, 'followup'),
+    'session.send': (params) => send(params, 'followup'),
+    'sessions.steer': (params) => send(params, 'interrupt'),
+    'sessions.abort': (params) => {
+      if (params.runId !== undefined && params.key === undefined) {
+        const aborted = services.turns.abortRun(params.runId);
+        return { ok: true as const, aborted, runIds: aborted ? [params.runId] : [] };
+      }
+      if (params.key === undefined) throw new GatewayError('INVALID_PARAMS', { params: { method: 'sessions.abort', detail: 'key or runId is required' } });
+      const { key } = resolve(params.key, params.agentId);
+      const runIds = services.turns.abort(key, { runId: params.runId, clearQueued: params.clearQueued ?? false });
+      return { ok: true as const, aborted: runIds.length > 0, runIds };
+    },
+    'sessions.patch': (params) => {
+      const { key, agentId } = resolve(params.key, params.agentId);
+      return entry(services.sessions.patch(key, agentId, pickSettings(params), params.expectedSessionId));
+    },
+    'sessions.reset': (params) => {
+      const { key, agentId } = resolve(params.key, params.agentId);
+      return entry(services.sessions.reset(key, agentId, params.reason ?? 'reset', params.expectedSessionId));
+    },
+    'sessions.delete': (params) => {
+      const { key } = resolve(params.key, params.agentId);
+      const deleted = services.sessions.delete(key, { deleteTranscript: params.deleteTranscript ?? true, archivedOnly: params.archivedOnly ?? false });
+      return { ok: true as const, key, deleted, archived: [] };
+    },
+    'sessions.compact': (params) => {
+      const { key } = resolve(params.key, params.agentId);
+      const { kept, removed } = services.sessions.compact(key, params.maxLines);
+      return { ok: true as const, key, compacted: removed > 0, kept, removed };
+    },
+  };
+}
+
+const SETTINGS_FIELDS = ['label', 'thinkingLevel', 'fastMode', 'verboseLevel', 'reasoningLevel', 'model', 'pinned', 'archived'] as const;
+
+/** Only the settings fields of a (schema-validated) patch; unknown extra fields are accepted and ignored. */
+function pickSettings(params: MethodParams<'sessions.patch'>): SettingsPatch {
+  const out: Record<string, unknown> = {};
+  for (const field of SETTINGS_FIELDS) if (field in params) out[field] = params[field];
+  return out as SettingsPatch;
+}
+
+function listSessions(
+  services: GatewayServices,
+  params: MethodParams<'sessions.list'>,
+  row: (session: SessionRecord) => MethodResult<'sessions.list'>['sessions'][number],
+): MethodResult<'sessions.list'> {
+  const limit = Math.min(params.limit ?? SESSIONS_DEFAULT_LIMIT, SESSIONS_MAX_LIMIT);
+  const offset = params.offset ?? 0;
+  const now = services.now();
+  const { rows, total } = services.store.sessions.list({
+    limit,
+    offset,
+    ...(params.agentId === undefined ? {} : { agentId: params.agentId }),
+    ...(params.label === undefined ? {} : { label: params.label }),
+    ...(params.search === undefined ? {} : { search: params.search }),
+    ...(params.archived === undefined ? {} : { archived: params.archived }),
+    ...(params.activeMinutes === undefined ? {} : { updatedSince: now - params.activeMinutes * 60_000 }),
+  });
+  const sessions = rows.map(row).filter((s) => params.activeOnly !== true || s.hasActiveRun);
+  const hasMore = offset + rows.length < total;
+  return {
+    ts: now,
+    path: services.store.path,
+    count: sessions.length,
+    totalCount: total,
+    limitApplied: limit,
+    ...(hasMore ? { nextOffset: offset + rows.length } : {}),
+    hasMore,
+    defaults: { model: services.model, modelProvider: services.provider.id },
+    sessions,
+  };
+}

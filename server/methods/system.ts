@@ -1,0 +1,58 @@
+/** Discovery methods: health, status, presence, heartbeat, models, agents, identity, commands. */
+import { DEFAULT_AGENT_ID, MAIN_KEY } from '../../protocol/session-key.js';
+import type { GatewayServices } from '../services.js';
+import { healthSnapshot, statusSnapshot } from '../snapshots.js';
+import { checkAgent } from './session-keys.js';
+import type { HandlerGroup } from './types.js';
+
+type SystemMethods =
+  | 'health'
+  | 'status'
+  | 'system-presence'
+  | 'last-heartbeat'
+  | 'models.list'
+  | 'agents.list'
+  | 'agent.identity.get'
+  | 'commands.list';
+
+export function systemHandlers(services: GatewayServices): HandlerGroup<SystemMethods> {
+  const { identity } = services;
+  return {
+    health: () => healthSnapshot(services),
+    status: () => statusSnapshot(services),
+    'system-presence': () => services.presence.entries(),
+    'last-heartbeat': () => services.lastHeartbeat,
+    'models.list': () => ({ models: services.provider.models() }),
+    'agents.list': () => ({
+      defaultId: DEFAULT_AGENT_ID,
+      mainKey: MAIN_KEY,
+      scope: 'per-sender' as const,
+      agents: identity.agentIds().map((id) => {
+        const { fields } = identity.packet(id);
+        const shown = {
+          ...(fields.name === undefined ? {} : { name: fields.name }),
+          ...(fields.emoji === undefined ? {} : { emoji: fields.emoji }),
+          ...(fields.avatar === undefined ? {} : { avatar: fields.avatar }),
+        };
+        return { id, ...(fields.name === undefined ? {} : { name: fields.name }), identity: shown, model: services.model };
+      }),
+    }),
+    'agent.identity.get': (params) => {
+      const agentId = params.agentId ?? DEFAULT_AGENT_ID;
+      checkAgent(identity, agentId);
+      const { fields } = identity.packet(agentId);
+      return {
+        agentId,
+        ...(fields.name === undefined ? {} : { name: fields.name, nameSource: 'workspace' }),
+        ...(fields.avatar === undefined ? {} : { avatar: fields.avatar }),
+        ...(fields.emoji === undefined ? {} : { emoji: fields.emoji }),
+      };
+    },
+    'commands.list': () => ({
+      commands: [
+        { name: 'new', description: 'Start a new session (agent method).', category: 'session', source: 'native' as const, scope: 'text' as const, acceptsArgs: true },
+        { name: 'reset', description: 'Reset the current session (agent method).', category: 'session', source: 'native' as const, scope: 'text' as const, acceptsArgs: true },
+      ],
+    }),
+  };
+}

@@ -1,0 +1,47 @@
+/** The gateway's clocks: tick and health events, WebSocket liveness pings, idempotency sweeps. */
+import type { Logger } from 'pino';
+import { CLOSES } from '../protocol/errors.js';
+import type { Broadcaster } from './broadcaster.js';
+import type { GatewayServices } from './services.js';
+import { healthSnapshot } from './snapshots.js';
+
+/** How often expired idempotency records are dropped, in ms. */
+export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 60_000;
+
+export interface Periodic {
+  /** Stops every timer; safe to call twice. */
+  stop(): void;
+}
+
+export function startPeriodic(services: GatewayServices, broadcaster: Broadcaster, logger: Logger): Periodic {
+  const { config } = services;
+  const timers = [
+    setInterval(() => broadcaster.broadcast('tick', { ts: services.now() }), config.tickIntervalMs),
+    setInterval(() => {
+      const stateVersion = services.presence.healthChanged();
+      broadcaster.broadcast('health', healthSnapshot(services), { stateVersion });
+    }, config.healthIntervalMs),
+    setInterval(() => {
+      for (const conn of broadcaster.connections()) {
+        if (!conn.alive) {
+          conn.logger.debug('no pong since the last ping; closing');
+          conn.close(CLOSES.PONG_TIMEOUT.code, CLOSES.PONG_TIMEOUT.reason);
+          conn.ws.terminate();
+          continue;
+        }
+        conn.alive = false;
+        conn.ws.ping();
+      }
+    }, config.pingIntervalMs),
+    setInterval(() => {
+      try {
+        const dropped = services.turns.sweep();
+        if (dropped > 0) logger.debug({ dropped }, 'expired idempotency records dropped');
+      } catch (err) {
+        logger.warn({ err }, 'idempotency sweep failed');
+      }
+    }, IDEMPOTENCY_SWEEP_INTERVAL_MS),
+  ];
+  for (const timer of timers) timer.unref();
+  return { stop: () => timers.forEach(clearInterval) };
+}

@@ -1,0 +1,101 @@
+/**
+ * Requests after hello-ok: frame check, method lookup, scope check (protocol-openclaw.md §6), params
+ * validation, then the handler. Whatever a handler throws that is not a GatewayError becomes `INTERNAL` —
+ * the client never sees a stack trace; the log keeps the original as the cause.
+ */
+import type { Logger } from 'pino';
+import { GatewayError, isGatewayError } from '../protocol/errors.js';
+import { METHODS, isMethodName, type MethodName } from '../protocol/registry.js';
+import { scopeSatisfied, type MethodScope } from '../protocol/scopes.js';
+import { formatValidationErrors, paramValidators, resultValidators, validateRequestFrame } from '../protocol/validators.js';
+import type { Connection } from './connection.js';
+import type { Handler, Handlers, RequestContext } from './methods/types.js';
+
+export interface RouterOptions {
+  /** Check every result against its schema and log mismatches (tests turn this on). */
+  validateResults: boolean;
+  /** Called for every answered request, with the time it took in ms. */
+  observe?: (method: string, ok: boolean, ms: number) => void;
+}
+
+export class Router {
+  constructor(
+    private readonly handlers: Handlers,
+    private readonly logger: Logger,
+    private readonly options: RouterOptions,
+  ) {}
+
+  /** Handles one inbound frame of an open connection. Never throws. */
+  async dispatch(conn: Connection, data: Buffer): Promise<void> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data.toString('utf8'));
+    } catch {
+      return this.#fail(conn, 'invalid', new GatewayError('INVALID_REQUEST_FRAME', { params: { detail: 'not valid JSON' } }));
+    }
+    if (!validateRequestFrame(parsed)) {
+      const id = typeof parsed === 'object' && parsed !== null && typeof (parsed as { id?: unknown }).id === 'string' ? (parsed as { id: string }).id : 'invalid';
+      const detail = formatValidationErrors(validateRequestFrame.errors);
+      return this.#fail(conn, id, new GatewayError('INVALID_REQUEST_FRAME', { params: { detail } }));
+    }
+    const { id, method } = parsed;
+    if (method === 'connect') return this.#fail(conn, id, new GatewayError('CONNECT_REPEATED'));
+    if (!isMethodName(method)) return this.#fail(conn, id, new GatewayError('UNKNOWN_METHOD', { params: { method } }));
+    const params = parsed.params ?? {};
+    const scope = requiredScope(method, params);
+    if (!scopeSatisfied(scope, conn.grant?.scopes ?? [])) {
+      return this.#fail(conn, id, new GatewayError('MISSING_SCOPE', { params: { scope }, details: { missingScope: scope, requiredScopes: [scope] } }));
+    }
+    const validate = paramValidators[method];
+    if (!validate(params)) {
+      const detail = formatValidationErrors(validate.errors);
+      return this.#fail(conn, id, new GatewayError('INVALID_PARAMS', { params: { method, detail } }));
+    }
+    await this.#invoke(conn, id, method, params);
+  }
+
+  async #invoke(conn: Connection, id: string, method: MethodName, params: unknown): Promise<void> {
+    const started = performance.now();
+    const logger = conn.logger.child({ reqId: id, method });
+    const ctx: RequestContext = {
+      conn,
+      requestId: id,
+      method,
+      logger,
+      signal: conn.signal,
+      respond: (payload) => conn.sendResponse(id, true, payload),
+    };
+    const handler = this.handlers[method] as Handler<MethodName>;
+    try {
+      const result = await handler(params as never, ctx);
+      if (this.options.validateResults) this.#checkResult(method, result, logger);
+      conn.sendResponse(id, true, result);
+      this.options.observe?.(method, true, performance.now() - started);
+    } catch (err) {
+      if (!isGatewayError(err)) logger.error({ err }, 'handler failed');
+      const error = isGatewayError(err) ? err : new GatewayError('INTERNAL', { cause: err });
+      if (error.kind !== 'INTERNAL') logger.debug({ code: error.code, kind: error.kind }, 'request failed');
+      conn.sendResponse(id, false, error.payload, error.toWire());
+      this.options.observe?.(method, false, performance.now() - started);
+    }
+  }
+
+  #fail(conn: Connection, id: string, error: GatewayError): void {
+    conn.logger.debug({ reqId: id, kind: error.kind }, 'request rejected');
+    conn.sendResponse(id, false, undefined, error.toWire());
+    this.options.observe?.('invalid', false, 0);
+  }
+
+  #checkResult(method: MethodName, result: unknown, logger: Logger): void {
+    const validate = resultValidators[method];
+    if (!validate(result)) {
+      logger.error({ errors: validate.errors, result }, `result of ${method} does not match its schema`);
+      throw new Error(`result of ${method} does not match its schema: ${formatValidationErrors(validate.errors)}`);
+    }
+  }
+}
+
+function requiredScope(method: MethodName, params: unknown): MethodScope {
+  const scope = METHODS[method].scope;
+  return typeof scope === 'function' ? scope(params) : scope;
+}

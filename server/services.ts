@@ -1,0 +1,31 @@
+/** Everything method handlers and HTTP routes may use, built once by createGateway and passed in. */
+import type { Config } from './config-options.js';
+import type { Store } from '../memory/store.js';
+import type { IdentityService } from '../identity/types.js';
+import type { EventPayload } from '../protocol/events.js';
+import type { ModelProvider } from '../workers/providers/types.js';
+import type { SessionService } from '../workers/session-service.js';
+import type { TurnService } from '../workers/turn-service.js';
+import type { Broadcaster } from './broadcaster.js';
+import type { EventLoopMonitor } from './event-loop.js';
+import type { Presence } from './presence.js';
+
+export interface GatewayServices {
+  readonly config: Config;
+  readonly store: Store;
+  readonly turns: TurnService;
+  readonly sessions: SessionService;
+  readonly identity: IdentityService;
+  readonly provider: ModelProvider;
+  /** Default model id. */
+  readonly model: string;
+  readonly broadcaster: Broadcaster;
+  readonly presence: Presence;
+  readonly loop: EventLoopMonitor;
+  readonly now: () => number;
+  readonly startedAt: number;
+  readonly version: string;
+  /** Random per process start; lets clients notice a restart. */
+  readonly bootId: string;
+  lastHeartbeat: EventPayload<'heartbeat'> | null;
+}

@@ -1,0 +1,62 @@
+/**
+ * The embedded `local` provider: deterministic, offline, no key. It does not understand anything — it echoes
+ * the last user message back, streamed in a few chunks — and says so in every reply. It exists so brainstem
+ * runs and tests on a machine with no network.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ModelInfo, ModelProvider, ModelRequest, ModelStreamEvent } from './types.js';
+
+export const LOCAL_MODEL_ID = 'local-echo';
+/** Prefix of every local reply, so nobody mistakes it for a model's answer. */
+export const LOCAL_REPLY_PREFIX = 'Echo (offline local model): ';
+/** Number of chunks a reply is streamed in (fewer for short replies). */
+export const LOCAL_CHUNKS = 4;
+
+export interface LocalProviderOptions {
+  /** Pause between chunks, in ms; 0 streams as fast as the event loop allows. */
+  chunkDelayMs?: number;
+}
+
+/** Splits text into at most `parts` pieces at word boundaries; the pieces join back to the text. */
+export function splitIntoChunks(text: string, parts: number): string[] {
+  const words = text.split(/(?<=\s)/);
+  const size = Math.max(1, Math.ceil(words.length / parts));
+  const chunks: string[] = [];
+  for (let i = 0; i < words.length; i += size) chunks.push(words.slice(i, i + size).join(''));
+  return chunks;
+}
+
+/** Whitespace-separated words: the local provider's honest stand-in for a token count. */
+function countWords(text: string): number {
+  const trimmed = text.trim();
+  return trimmed === '' ? 0 : trimmed.split(/\s+/).length;
+}
+
+export function localReply(request: Pick<ModelRequest, 'messages'>): string {
+  const lastUser = [...request.messages].reverse().find((m) => m.role === 'user');
+  const said = lastUser?.content.trim() ?? '';
+  return `${LOCAL_REPLY_PREFIX}${said === '' ? '(empty message)' : said}`;
+}
+
+export function createLocalProvider(options: LocalProviderOptions = {}): ModelProvider {
+  const delayMs = options.chunkDelayMs ?? 0;
+  return {
+    id: 'local',
+    models: (): ModelInfo[] => [
+      { id: LOCAL_MODEL_ID, name: 'Local echo (offline)', provider: 'local', contextWindow: 32_768, available: true },
+    ],
+    async *stream(request: ModelRequest): AsyncIterable<ModelStreamEvent> {
+      const reply = localReply(request);
+      for (const chunk of splitIntoChunks(reply, LOCAL_CHUNKS)) {
+        if (delayMs > 0) await sleep(delayMs, undefined, { signal: request.signal });
+        request.signal.throwIfAborted();
+        yield { type: 'text', text: chunk };
+      }
+      const input = request.messages.reduce((n, m) => n + countWords(m.content), 0);
+      const output = countWords(reply);
+      yield { type: 'usage', usage: { input, output, totalTokens: input + output } };
+      yield { type: 'done', stopReason: 'stop' };
+    },
+    close: async () => {},
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * What the runtime tells the rest of the gateway, with no knowledge of sockets: the server turns these into
+ * `chat`, `agent`, `session.message` and `sessions.changed` events for the connections that may see them.
+ */
+import type { ErrorKind } from '../protocol/events.js';
+import type { SessionRecord, StoredMessage } from '../memory/types.js';
+import type { ModelUsage } from './providers/types.js';
+
+export interface RunRef {
+  runId: string;
+  sessionKey: string;
+  agentId: string;
+  kind: 'chat' | 'agent';
+}
+
+export type RunOutcomeStatus = 'ok' | 'error' | 'aborted' | 'timeout' | 'interrupted';
+
+export interface RunEnded {
+  status: RunOutcomeStatus;
+  /** All assistant text produced (partial when the run did not finish). */
+  text: string;
+  stopReason: string;
+  startedAt: number | undefined;
+  endedAt: number;
+  error?: string;
+  errorKind?: ErrorKind;
+  usage?: ModelUsage;
+  /** The stored assistant message, when one was stored. */
+  message?: StoredMessage;
+}
+
+export type RuntimeEvent =
+  | { type: 'run.started'; run: RunRef; startedAt: number }
+  | { type: 'run.text'; run: RunRef; delta: string; text: string }
+  | { type: 'run.status'; run: RunRef; phase: string; detail?: Record<string, unknown> }
+  | { type: 'run.ended'; run: RunRef; ended: RunEnded }
+  | { type: 'message.stored'; message: StoredMessage }
+  | { type: 'session.changed'; sessionKey: string; agentId: string; reason: string; session: SessionRecord | undefined };
+
+export type RuntimeListener = (event: RuntimeEvent) => void;
+
+/** A synchronous fan-out of runtime events. A listener that throws is reported, never breaks the others. */
+export class RuntimeEvents {
+  readonly #listeners = new Set<RuntimeListener>();
+
+  constructor(private readonly onListenerError: (err: unknown) => void) {}
+
+  on(listener: RuntimeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(event: RuntimeEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
+  }
+}

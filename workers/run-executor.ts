@@ -1,0 +1,105 @@
+/**
+ * Streams one run from the model provider: marks it running, builds the prompt, relays text as it comes,
+ * enforces the whole-run timeout, and classifies how it ended. Storing the ending is the caller's job.
+ */
+import type { Logger } from 'pino';
+import type { ErrorKind } from '../protocol/events.js';
+import type { Store } from '../memory/store.js';
+import type { IdentityService } from '../identity/types.js';
+import { buildModelMessages, PROMPT_HISTORY_MAX_MESSAGES } from './prompt.js';
+import { ProviderError, type ModelProvider } from './providers/types.js';
+import type { ActiveRun } from './runs/active-run.js';
+import type { RunEnded, RuntimeEvents } from './run-events.js';
+
+export interface ExecutorDeps {
+  store: Store;
+  provider: ModelProvider;
+  identity: IdentityService | undefined;
+  events: RuntimeEvents;
+  now: () => number;
+  /** Default model id. */
+  model: string;
+  logger: Logger;
+}
+
+export type ExecutedRun = Omit<RunEnded, 'message'>;
+
+export async function executeRun(run: ActiveRun, deps: ExecutorDeps): Promise<ExecutedRun> {
+  const startedAt = deps.now();
+  run.startedAt = startedAt;
+  deps.store.runs.markRunning(run.ref.runId, startedAt);
+  deps.events.emit({ type: 'run.started', run: run.ref, startedAt });
+  const timer = setTimeout(() => run.stop('timeout'), run.request.timeoutMs);
+  timer.unref();
+  let stopReason = 'stop';
+  try {
+    const history = deps.store.transcript.upTo(run.ref.sessionKey, run.sessionId, run.userSeq, PROMPT_HISTORY_MAX_MESSAGES);
+    const messages = buildModelMessages({
+      identity: deps.identity?.packet(run.ref.agentId),
+      extraSystemPrompt: run.request.extraSystemPrompt,
+      history,
+    });
+    const model = run.request.model ?? deps.model;
+    for await (const event of deps.provider.stream({ model, messages, signal: run.signal, runId: run.ref.runId })) {
+      run.signal.throwIfAborted();
+      if (event.type === 'text') {
+        if (event.text === '') continue;
+        run.text += event.text;
+        deps.events.emit({ type: 'run.text', run: run.ref, delta: event.text, text: run.text });
+      } else if (event.type === 'usage') {
+        run.usage = event.usage;
+      } else if (event.type === 'status') {
+        deps.events.emit({ type: 'run.status', run: run.ref, phase: event.phase, ...(event.detail ? { detail: event.detail } : {}) });
+      } else {
+        stopReason = event.stopReason;
+      }
+    }
+    run.signal.throwIfAborted();
+    return ended(run, deps, { status: 'ok', stopReason });
+  } catch (err) {
+    const how = classify(run, err);
+    if (how.status === 'error') deps.logger.warn({ err, runId: run.ref.runId, sessionKey: run.ref.sessionKey }, 'run failed');
+    return ended(run, deps, how);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function ended(run: ActiveRun, deps: ExecutorDeps, how: Pick<ExecutedRun, 'status' | 'stopReason' | 'error' | 'errorKind'>): ExecutedRun {
+  return {
+    ...how,
+    text: run.text,
+    startedAt: run.startedAt,
+    endedAt: deps.now(),
+    ...(run.usage === undefined ? {} : { usage: run.usage }),
+  };
+}
+
+const ERROR_KINDS: Partial<Record<ProviderError['kind'], ErrorKind>> = {
+  timeout: 'timeout',
+  rate_limit: 'rate_limit',
+  context_length: 'context_length',
+  refusal: 'refusal',
+};
+
+function classify(run: ActiveRun, err: unknown): Pick<ExecutedRun, 'status' | 'stopReason' | 'error' | 'errorKind'> {
+  switch (run.stopReason) {
+    case 'aborted':
+      return { status: 'aborted', stopReason: 'aborted' };
+    case 'interrupted':
+      return { status: 'interrupted', stopReason: 'interrupted', error: 'interrupted: the gateway is shutting down' };
+    case 'timeout':
+      return {
+        status: 'timeout',
+        stopReason: 'timeout',
+        error: `run timed out after ${run.request.timeoutMs} ms`,
+        errorKind: 'timeout',
+      };
+    case undefined:
+      break;
+  }
+  if (err instanceof ProviderError) {
+    return { status: 'error', stopReason: 'error', error: err.message, errorKind: ERROR_KINDS[err.kind] ?? 'unknown' };
+  }
+  return { status: 'error', stopReason: 'error', error: 'the model provider failed', errorKind: 'unknown' };
+}

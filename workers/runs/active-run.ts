@@ -1,0 +1,47 @@
+/** The in-memory state of one run, from accepted to ended. One AbortController per run. */
+import type { ModelUsage } from '../providers/types.js';
+import type { RunRef } from '../run-events.js';
+
+/** Why a run was stopped from outside. */
+export type StopReason = 'aborted' | 'timeout' | 'interrupted';
+
+export interface TurnRequest {
+  /** The user's text as sent. */
+  message: string;
+  /** Whole-run timeout in ms. */
+  timeoutMs: number;
+  extraSystemPrompt?: string | undefined;
+  /** Model override for this run. */
+  model?: string | undefined;
+}
+
+export class ActiveRun {
+  readonly controller = new AbortController();
+  text = '';
+  startedAt: number | undefined;
+  usage: ModelUsage | undefined;
+  #stopReason: StopReason | undefined;
+
+  constructor(
+    readonly ref: RunRef,
+    readonly sessionId: string,
+    readonly createdAt: number,
+    /** Transcript seq of the turn's user message: the run sees the history up to it. */
+    readonly userSeq: number,
+    readonly request: TurnRequest,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get stopReason(): StopReason | undefined {
+    return this.#stopReason;
+  }
+
+  /** Stops the run now; the first reason wins. */
+  stop(reason: StopReason): void {
+    this.#stopReason ??= reason;
+    if (!this.controller.signal.aborted) this.controller.abort(new Error(`run ${reason}`));
+  }
+}

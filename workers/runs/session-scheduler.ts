@@ -1,0 +1,157 @@
+/**
+ * One active run per session, strict order within a session, sessions in parallel up to a global cap.
+ * Queues are bounded: a full queue is refused up front, before anything is stored. Aborts never wait in a queue.
+ */
+
+export interface ScheduledJob {
+  readonly runId: string;
+  readonly sessionKey: string;
+  /** Runs the job to its end; must not throw. */
+  run(): Promise<void>;
+  /** Stops the job now: the active one aborts its stream, a queued one ends without running. */
+  cancel(reason: 'aborted' | 'interrupted' | 'shutdown'): void;
+}
+
+export interface SchedulerLimits {
+  /** Runs active at once across all sessions. */
+  maxConcurrentRuns: number;
+  /** Jobs waiting behind the active run of one session. */
+  maxQueuedPerSession: number;
+  /** Jobs waiting across all sessions. */
+  maxQueuedTotal: number;
+}
+
+export type QueueRefusal = { queue: 'session' | 'gateway'; limit: number } | undefined;
+
+interface SessionLane {
+  active: ScheduledJob | undefined;
+  queue: ScheduledJob[];
+}
+
+export class SessionScheduler {
+  readonly #lanes = new Map<string, SessionLane>();
+  /** Sessions with a queued job, waiting for a global slot, in arrival order. */
+  readonly #waiting: string[] = [];
+  #running = 0;
+  #queued = 0;
+  #draining: Promise<void>[] = [];
+
+  constructor(private readonly limits: SchedulerLimits) {}
+
+  /** Why a new job for this session would be refused, or undefined when it fits. */
+  refusal(sessionKey: string): QueueRefusal {
+    if (this.#queued >= this.limits.maxQueuedTotal) return { queue: 'gateway', limit: this.limits.maxQueuedTotal };
+    const lane = this.#lanes.get(sessionKey);
+    if (lane !== undefined && lane.queue.length >= this.limits.maxQueuedPerSession) {
+      return { queue: 'session', limit: this.limits.maxQueuedPerSession };
+    }
+    return undefined;
+  }
+
+  /**
+   * Queues a job behind the session's active run (`followup`), or aborts the active run and queues the job
+   * first in line (`interrupt`). The job starts on a later event-loop turn, never inside this call.
+   */
+  enqueue(job: ScheduledJob, mode: 'followup' | 'interrupt' = 'followup'): void {
+    const lane = this.#lane(job.sessionKey);
+    if (mode === 'interrupt') {
+      lane.active?.cancel('aborted');
+      lane.queue.unshift(job);
+    } else {
+      lane.queue.push(job);
+    }
+    this.#queued += 1;
+    setImmediate(() => this.#pump(job.sessionKey));
+  }
+
+  /** Cancels the session's active job (and its queued jobs with `clearQueued`); returns the affected run ids. */
+  abortSession(sessionKey: string, clearQueued: boolean): string[] {
+    const lane = this.#lanes.get(sessionKey);
+    if (lane === undefined) return [];
+    const affected: string[] = [];
+    if (lane.active !== undefined) {
+      affected.push(lane.active.runId);
+      lane.active.cancel('aborted');
+    }
+    if (clearQueued) for (const job of lane.queue.splice(0)) affected.push(this.#dropQueued(job, 'aborted'));
+    return affected;
+  }
+
+  /** Cancels one run, active or queued; false when the scheduler does not hold it. */
+  abortRun(runId: string): boolean {
+    for (const lane of this.#lanes.values()) {
+      if (lane.active?.runId === runId) {
+        lane.active.cancel('aborted');
+        return true;
+      }
+      const index = lane.queue.findIndex((job) => job.runId === runId);
+      if (index >= 0) {
+        const [job] = lane.queue.splice(index, 1);
+        if (job !== undefined) this.#dropQueued(job, 'aborted');
+        return true;
+      }
+    }
+    return false;
+  }
+
+  activeRunId(sessionKey: string): string | undefined {
+    return this.#lanes.get(sessionKey)?.active?.runId;
+  }
+
+  queuedRunIds(sessionKey: string): string[] {
+    return this.#lanes.get(sessionKey)?.queue.map((job) => job.runId) ?? [];
+  }
+
+  stats(): { running: number; queued: number; sessions: number } {
+    return { running: this.#running, queued: this.#queued, sessions: this.#lanes.size };
+  }
+
+  /** Cancels everything queued and waits for the active runs to end (they should be cancelled by the caller). */
+  async drain(reason: 'shutdown' | 'interrupted'): Promise<void> {
+    for (const lane of this.#lanes.values()) for (const job of lane.queue.splice(0)) this.#dropQueued(job, reason);
+    this.#waiting.length = 0;
+    await Promise.all(this.#draining);
+  }
+
+  #lane(sessionKey: string): SessionLane {
+    let lane = this.#lanes.get(sessionKey);
+    if (lane === undefined) {
+      lane = { active: undefined, queue: [] };
+      this.#lanes.set(sessionKey, lane);
+    }
+    return lane;
+  }
+
+  #dropQueued(job: ScheduledJob, reason: 'aborted' | 'interrupted' | 'shutdown'): string {
+    this.#queued -= 1;
+    job.cancel(reason);
+    return job.runId;
+  }
+
+  #pump(sessionKey: string): void {
+    const lane = this.#lanes.get(sessionKey);
+    if (lane === undefined || lane.active !== undefined || lane.queue.length === 0) return;
+    if (this.#running >= this.limits.maxConcurrentRuns) {
+      if (!this.#waiting.includes(sessionKey)) this.#waiting.push(sessionKey);
+      return;
+    }
+    const job = lane.queue.shift() as ScheduledJob;
+    this.#queued -= 1;
+    lane.active = job;
+    this.#running += 1;
+    const done = job.run().finally(() => this.#finished(sessionKey, job, done));
+    this.#draining.push(done);
+  }
+
+  #finished(sessionKey: string, job: ScheduledJob, done: Promise<void>): void {
+    this.#draining = this.#draining.filter((p) => p !== done);
+    this.#running -= 1;
+    const lane = this.#lanes.get(sessionKey);
+    if (lane !== undefined && lane.active === job) lane.active = undefined;
+    if (lane !== undefined && lane.queue.length === 0) this.#lanes.delete(sessionKey);
+    else this.#pump(sessionKey);
+    while (this.#running < this.limits.maxConcurrentRuns && this.#waiting.length > 0) {
+      this.#pump(this.#waiting.shift() as string);
+    }
+  }
+}

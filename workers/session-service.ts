@@ -1,0 +1,102 @@
+/**
+ * Session-level operations: look up or create, patch settings, reset (new sessionId), delete, compact, and
+ * inject an assistant message. Operations that end a transcript's life abort the session's runs first.
+ */
+import { GatewayError } from '../protocol/errors.js';
+import type { Store } from '../memory/store.js';
+import type { SettingsPatch } from '../memory/sessions-store.js';
+import type { SessionRecord, StoredMessage } from '../memory/types.js';
+import type { RuntimeEvents } from './run-events.js';
+import type { TurnService } from './turn-service.js';
+
+/** Live transcript messages `sessions.compact` keeps when the request does not say. */
+export const COMPACT_DEFAULT_KEEP = 400;
+
+export class SessionService {
+  constructor(
+    private readonly store: Store,
+    private readonly turns: TurnService,
+    private readonly events: RuntimeEvents,
+    private readonly now: () => number,
+  ) {}
+
+  get(key: string): SessionRecord | undefined {
+    return this.store.sessions.get(key);
+  }
+
+  /** A session exists once it is addressed: reading its history or description creates its (empty) row. */
+  ensure(key: string, agentId: string): SessionRecord {
+    const { session, created } = this.store.sessions.ensure(key, agentId, this.now());
+    if (created) this.#changed(session.key, session.agentId, 'created');
+    return session;
+  }
+
+  patch(key: string, agentId: string, patch: SettingsPatch, expectedSessionId?: string): SessionRecord {
+    const current = this.ensure(key, agentId);
+    checkExpected(current, expectedSessionId);
+    const next = this.store.sessions.patchSettings(key, patch, this.now()) ?? current;
+    this.#changed(key, next.agentId, 'patched');
+    return next;
+  }
+
+  /** Aborts the session's runs, then starts a fresh transcript under a new sessionId. */
+  reset(key: string, agentId: string, reason: string, expectedSessionId?: string): SessionRecord {
+    const current = this.ensure(key, agentId);
+    checkExpected(current, expectedSessionId);
+    this.turns.abort(key, { clearQueued: true });
+    const next = this.store.sessions.reset(key, this.now()) ?? current;
+    this.#changed(key, next.agentId, reason);
+    return next;
+  }
+
+  /** Deletes a session (and its transcript unless told to keep it); with `archivedOnly`, only an archived one. */
+  delete(key: string, options: { deleteTranscript: boolean; archivedOnly: boolean }): boolean {
+    const current = this.store.sessions.get(key);
+    if (current === undefined) return false;
+    if (options.archivedOnly && current.settings.archived !== true) return false;
+    this.turns.abort(key, { clearQueued: true });
+    this.store.transaction(() => {
+      this.store.sessions.delete(key);
+      if (options.deleteTranscript) this.store.transcript.deleteSession(key);
+    });
+    this.#changed(key, current.agentId, 'deleted');
+    return true;
+  }
+
+  /** Keeps the newest `keep` live messages in the history; older ones stay stored but hidden. */
+  compact(key: string, keep: number = COMPACT_DEFAULT_KEEP): { kept: number; removed: number } {
+    const session = this.store.sessions.get(key);
+    if (session === undefined) throw new GatewayError('SESSION_NOT_FOUND', { params: { key } });
+    const removed = this.store.transcript.compact(key, session.sessionId, keep);
+    const kept = this.store.transcript.page(key, session.sessionId, 1, 0).total;
+    if (removed > 0) this.#changed(key, session.agentId, 'compacted');
+    return { kept, removed };
+  }
+
+  /** Appends an assistant message without running the model (`chat.inject`). */
+  inject(key: string, agentId: string, text: string): StoredMessage {
+    const now = this.now();
+    const stored = this.store.transaction(() => {
+      const session = this.ensure(key, agentId);
+      return this.store.transcript.append(
+        key,
+        session.sessionId,
+        { role: 'assistant', content: [{ type: 'text', text }], timestamp: now, stopReason: 'injected' },
+        undefined,
+      );
+    });
+    this.events.emit({ type: 'message.stored', message: stored });
+    this.#changed(key, agentId, 'updated');
+    return stored;
+  }
+
+  #changed(key: string, agentId: string, reason: string): void {
+    this.events.emit({ type: 'session.changed', sessionKey: key, agentId, reason, session: this.store.sessions.get(key) });
+  }
+}
+
+function checkExpected(session: SessionRecord, expected: string | undefined): void {
+  if (expected !== undefined && expected !== session.sessionId) {
+    throw new GatewayError('SESSION_ID_MISMATCH', { params: { expected, actual: session.sessionId } });
+  }
+}

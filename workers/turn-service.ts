@@ -1,0 +1,261 @@
+/**
+ * Chat turns from acceptance to their stored ending. `submit` checks idempotency and queue room, stores the
+ * user turn (before the caller acks), and queues the run; the scheduler runs it; its ending is stored and
+ * announced. Runs are keyed by runId = idempotencyKey.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { GatewayError } from '../protocol/errors.js';
+import type { Store } from '../memory/store.js';
+import type { StoredMessage, TranscriptMessage } from '../memory/types.js';
+import { executeRun, type ExecutorDeps, type ExecutedRun } from './run-executor.js';
+import type { RunEnded, RunRef } from './run-events.js';
+import { agentFinal, chatReplay } from './responses.js';
+import { ActiveRun, type TurnRequest } from './runs/active-run.js';
+import { SessionScheduler } from './runs/session-scheduler.js';
+import { RunWaiters, type WaitResult } from './runs/run-waiters.js';
+import { recoverInterruptedRuns } from './runs/recovery.js';
+
+export interface TurnLimits {
+  maxConcurrentRuns: number;
+  maxQueuedTurnsPerSession: number;
+  maxQueuedRuns: number;
+  /** Default whole-run timeout, in ms. */
+  runTimeoutMs: number;
+  /** Lifetime of a finished request's idempotency record, in ms. */
+  idempotencyTtlMs: number;
+}
+
+export interface TurnServiceDeps extends ExecutorDeps {
+  limits: TurnLimits;
+}
+
+export interface SubmitTurn {
+  kind: 'chat' | 'agent';
+  idempotencyKey: string;
+  /** Canonical session key. */
+  sessionKey: string;
+  agentId: string;
+  message: string;
+  attachments?: readonly unknown[] | undefined;
+  queueMode: 'followup' | 'interrupt';
+  timeoutMs?: number | undefined;
+  extraSystemPrompt?: string | undefined;
+  model?: string | undefined;
+}
+
+export type SubmitOutcome =
+  | { kind: 'started'; runId: string; messageSeq: number; acceptedAt: number; sessionCreated: boolean }
+  | { kind: 'in_flight'; runId: string }
+  | { kind: 'finished'; runId: string; ok: boolean; response: unknown };
+
+/** Seconds a client is told to wait when a queue is full. */
+const QUEUE_FULL_RETRY_AFTER_MS = 1_000;
+
+export class TurnService {
+  readonly #deps: TurnServiceDeps;
+  readonly #scheduler: SessionScheduler;
+  readonly #runs = new Map<string, ActiveRun>();
+  readonly #waiters = new RunWaiters();
+  #closing = false;
+
+  constructor(deps: TurnServiceDeps) {
+    this.#deps = deps;
+    this.#scheduler = new SessionScheduler({
+      maxConcurrentRuns: deps.limits.maxConcurrentRuns,
+      maxQueuedPerSession: deps.limits.maxQueuedTurnsPerSession,
+      maxQueuedTotal: deps.limits.maxQueuedRuns,
+    });
+  }
+
+  /** Marks runs left open by a previous process as interrupted; returns how many there were. */
+  recover(): number {
+    return recoverInterruptedRuns(this.#deps.store, this.#deps.now(), this.#deps.limits.idempotencyTtlMs, this.#deps.logger);
+  }
+
+  submit(input: SubmitTurn): SubmitOutcome {
+    if (this.#closing) throw new GatewayError('SHUTTING_DOWN');
+    const now = this.#deps.now();
+    const requestHash = hashRequest(input);
+    const known = this.#deps.store.idempotency.get(input.idempotencyKey, now);
+    if (known === undefined) {
+      const refusal = this.#scheduler.refusal(input.sessionKey);
+      if (refusal !== undefined) {
+        throw new GatewayError('QUEUE_FULL', {
+          params: { queue: refusal.queue },
+          details: { queue: refusal.queue, limit: refusal.limit },
+          retryAfterMs: QUEUE_FULL_RETRY_AFTER_MS,
+        });
+      }
+    }
+    const accepted = this.#deps.store.turns.accept({
+      idempotencyKey: input.idempotencyKey,
+      method: input.kind,
+      requestHash,
+      sessionKey: input.sessionKey,
+      agentId: input.agentId,
+      kind: input.kind,
+      userMessage: { role: 'user', content: input.message, timestamp: now },
+      now,
+    });
+    if (accepted.kind === 'conflict') {
+      throw new GatewayError('CHAT_REQUEST_CONFLICT', { details: { reason: 'chat-request-conflict' } });
+    }
+    if (accepted.kind === 'duplicate') {
+      const { record } = accepted;
+      if (record.status === 'in_flight') return { kind: 'in_flight', runId: record.runId };
+      return { kind: 'finished', runId: record.runId, ok: record.status === 'ok', response: record.response };
+    }
+    const ref: RunRef = { runId: input.idempotencyKey, sessionKey: accepted.session.key, agentId: input.agentId, kind: input.kind };
+    const request: TurnRequest = {
+      message: input.message,
+      timeoutMs: input.timeoutMs ?? this.#deps.limits.runTimeoutMs,
+      extraSystemPrompt: input.extraSystemPrompt,
+      model: input.model,
+    };
+    const run = new ActiveRun(ref, accepted.run.sessionId, now, accepted.userMessage.seq, request);
+    this.#runs.set(ref.runId, run);
+    this.#deps.events.emit({ type: 'message.stored', message: accepted.userMessage });
+    if (accepted.sessionCreated) this.#sessionChanged(ref, 'created');
+    this.#scheduler.enqueue(
+      {
+        runId: ref.runId,
+        sessionKey: ref.sessionKey,
+        run: () => this.#execute(run),
+        cancel: (reason) => this.#cancel(run, reason === 'aborted' ? 'aborted' : 'interrupted'),
+      },
+      input.queueMode,
+    );
+    return { kind: 'started', runId: ref.runId, messageSeq: accepted.userMessage.seq, acceptedAt: now, sessionCreated: accepted.sessionCreated };
+  }
+
+  /** Aborts one run of a session, or the session's active run (and queued ones with `clearQueued`). */
+  abort(sessionKey: string, options: { runId?: string | undefined; clearQueued: boolean }): string[] {
+    if (options.runId !== undefined) {
+      const run = this.#runs.get(options.runId);
+      if (run === undefined || run.ref.sessionKey !== sessionKey) return [];
+      return this.#scheduler.abortRun(options.runId) ? [options.runId] : [];
+    }
+    return this.#scheduler.abortSession(sessionKey, options.clearQueued);
+  }
+
+  /** Aborts a run by id wherever it is; false when no such run is open. */
+  abortRun(runId: string): boolean {
+    return this.#scheduler.abortRun(runId);
+  }
+
+  /** Waits up to `timeoutMs` for a run to end (`pending` right away when 0 and it is open). */
+  wait(runId: string, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
+    const stored = this.#deps.store.runs.get(runId);
+    const open = this.#runs.has(runId);
+    if (stored !== undefined && !open && stored.status !== 'queued' && stored.status !== 'running') {
+      return Promise.resolve(RunWaiters.fromRecord(stored));
+    }
+    if (timeoutMs === 0) return Promise.resolve({ runId, status: 'pending', ...(stored?.startedAt ? { startedAt: stored.startedAt } : {}) });
+    return this.#waiters.wait(runId, timeoutMs, signal);
+  }
+
+  /** The active run of a session and its text so far (chat.history's `inFlightRun`). */
+  inFlight(sessionKey: string): { runId: string; text: string } | undefined {
+    const runId = this.#scheduler.activeRunId(sessionKey);
+    const run = runId === undefined ? undefined : this.#runs.get(runId);
+    return run === undefined ? undefined : { runId: run.ref.runId, text: run.text };
+  }
+
+  /** Active and queued run ids of a session, active first. */
+  openRunIds(sessionKey: string): string[] {
+    const active = this.#scheduler.activeRunId(sessionKey);
+    return [...(active === undefined ? [] : [active]), ...this.#scheduler.queuedRunIds(sessionKey)];
+  }
+
+  stats(): { running: number; queued: number; sessions: number } {
+    return this.#scheduler.stats();
+  }
+
+  /** Drops idempotency records past their lifetime; returns how many. */
+  sweep(): number {
+    return this.#deps.store.idempotency.sweep(this.#deps.now());
+  }
+
+  /**
+   * Stops accepting turns, gives running ones `graceMs` to finish, then interrupts them and everything
+   * queued. Each interrupted run is stored as such. Safe to call twice.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.#closing = true;
+    const running = [...this.#runs.values()].filter((run) => run.startedAt !== undefined);
+    if (running.length > 0 && graceMs > 0) await this.#waiters.allEnded(running.map((r) => r.ref.runId), graceMs);
+    for (const run of this.#runs.values()) if (run.startedAt !== undefined) run.stop('interrupted');
+    await this.#scheduler.drain('shutdown');
+  }
+
+  async #execute(run: ActiveRun): Promise<void> {
+    if (run.signal.aborted) return this.#finish(run, notStarted(run, this.#deps.now()));
+    const executed = await executeRun(run, this.#deps);
+    this.#finish(run, executed);
+  }
+
+  #cancel(run: ActiveRun, reason: 'aborted' | 'interrupted'): void {
+    run.stop(reason);
+    if (run.startedAt === undefined) this.#finish(run, notStarted(run, this.#deps.now()));
+  }
+
+  #finish(run: ActiveRun, executed: ExecutedRun): void {
+    if (!this.#runs.delete(run.ref.runId)) return;
+    const assistant = assistantMessage(run, executed, this.#deps.model, this.#deps.provider.id);
+    const ended: RunEnded = { ...executed };
+    const response = run.ref.kind === 'agent' ? agentFinal(run.ref.runId, ended) : chatReplay(run.ref.runId, ended);
+    let stored: StoredMessage | undefined;
+    try {
+      stored = this.#deps.store.turns.finish({
+        runId: run.ref.runId,
+        idempotencyKey: run.ref.runId,
+        end: { status: executed.status, endedAt: executed.endedAt, error: executed.error, errorKind: executed.errorKind, stopReason: executed.stopReason, usage: executed.usage },
+        assistantMessage: assistant,
+        outcome: executed.status === 'ok' ? 'ok' : 'error',
+        response,
+        expiresAt: executed.endedAt + this.#deps.limits.idempotencyTtlMs,
+      });
+    } catch (err) {
+      this.#deps.logger.error({ err, runId: run.ref.runId, sessionKey: run.ref.sessionKey }, 'storing the end of a run failed');
+    }
+    if (stored !== undefined) {
+      ended.message = stored;
+      this.#deps.events.emit({ type: 'message.stored', message: stored });
+    }
+    this.#deps.events.emit({ type: 'run.ended', run: run.ref, ended });
+    this.#sessionChanged(run.ref, 'updated');
+    this.#waiters.resolve(RunWaiters.fromEnded(run.ref.runId, ended));
+  }
+
+  #sessionChanged(ref: RunRef, reason: string): void {
+    const session = this.#deps.store.sessions.get(ref.sessionKey);
+    this.#deps.events.emit({ type: 'session.changed', sessionKey: ref.sessionKey, agentId: ref.agentId, reason, session });
+  }
+}
+
+function notStarted(run: ActiveRun, now: number): ExecutedRun {
+  const status = run.stopReason === 'interrupted' ? 'interrupted' : 'aborted';
+  return { status, stopReason: status, text: '', startedAt: undefined, endedAt: now };
+}
+
+function assistantMessage(run: ActiveRun, executed: ExecutedRun, defaultModel: string, provider: string): TranscriptMessage | undefined {
+  const failed = executed.status === 'error' || executed.status === 'timeout' || executed.status === 'interrupted';
+  if (executed.text === '' && !(failed && run.startedAt !== undefined)) return undefined;
+  return {
+    role: 'assistant',
+    content: executed.text === '' ? [] : [{ type: 'text', text: executed.text }],
+    timestamp: executed.endedAt,
+    model: run.request.model ?? defaultModel,
+    provider,
+    stopReason: executed.stopReason,
+    ...(executed.usage === undefined ? {} : { usage: executed.usage }),
+    ...(executed.error === undefined ? {} : { errorMessage: executed.error }),
+  };
+}
+
+/** What makes two requests "the same input" for idempotency: kind, session, text and attachments. */
+export function hashRequest(input: Pick<SubmitTurn, 'kind' | 'sessionKey' | 'message' | 'attachments'>): string {
+  const canonical = JSON.stringify([input.kind, input.sessionKey, input.message, input.attachments ?? null]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
