@@ -1,0 +1,66 @@
+/** An in-process gateway on 127.0.0.1 port 0 with a temp data dir; closed when the test finishes. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { onTestFinished } from 'vitest';
+import { createGateway, type Gateway } from '../../server/app.js';
+import { loadConfig } from '../../server/config.js';
+import type { Config, OptionName } from '../../server/config-options.js';
+import { openStore, type Store } from '../../memory/store.js';
+import { staticIdentity } from '../../identity/static-identity.js';
+import type { IdentityService } from '../../identity/types.js';
+import { createLocalProvider } from '../../workers/providers/local.js';
+import type { ModelProvider } from '../../workers/providers/types.js';
+
+export const TEST_TOKEN = 'test-token-0123456789';
+
+export interface TestGatewayOptions {
+  /** Reuse a data dir (restart tests); a fresh temp dir otherwise. */
+  dataDir?: string;
+  config?: Partial<Record<OptionName, unknown>>;
+  provider?: ModelProvider;
+  identity?: IdentityService;
+  /** `null`: auth off. */
+  token?: string | null;
+  /** Register close with onTestFinished (default true); false for beforeAll-scoped gateways. */
+  autoClose?: boolean;
+}
+
+export interface TestGateway {
+  url: string;
+  port: number;
+  token: string | undefined;
+  dataDir: string;
+  config: Config;
+  gateway: Gateway;
+  store: Store;
+  /** Closes the gateway, then the store and provider; safe to call twice. Keeps the data dir if it was given. */
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'brainstem-gw-'));
+  const token = options.token === null ? undefined : (options.token ?? TEST_TOKEN);
+  const config = loadConfig({
+    overrides: { port: 0, dataDir, logLevel: 'silent', ...(token === undefined ? { authMode: 'none' } : {}), ...options.config },
+  });
+  const logger = pino({ level: config.logLevel });
+  const store = openStore(dataDir);
+  const provider = options.provider ?? createLocalProvider({ chunkDelayMs: config.localChunkDelayMs });
+  const identity = options.identity ?? staticIdentity();
+  const gateway = await createGateway({ config, logger, store, provider, identity, token, validateResults: true });
+  const { url, port } = await gateway.listen();
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      await gateway.close('test finished');
+      await provider.close();
+      await identity.close();
+      store.close();
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    })());
+  if (options.autoClose !== false) onTestFinished(close);
+  return { url, port, token, dataDir, config, gateway, store, close };
+}
