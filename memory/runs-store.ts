@@ -1,4 +1,8 @@
-/** The `runs` table: one row per run, from queued to its terminal status. */
+/**
+ * The `runs` table: one row per run, written when the turn is accepted (`queued`) and when it ends. That a run
+ * is streaming lives in RAM only: a crash ends queued and running runs alike (`interrupted`), so persisting
+ * the start would cost a commit per turn and tell nothing; `started_at` is recorded with the ending.
+ */
 import type { Db } from './db.js';
 import type { RunKind, RunRecord, RunStatus } from './types.js';
 
@@ -38,6 +42,8 @@ function toRecord(row: RunRow): RunRecord {
 
 export interface RunEnd {
   status: Exclude<RunStatus, 'queued' | 'running'>;
+  /** When the run started streaming; absent for a run that never started. */
+  startedAt?: number | undefined;
   endedAt: number;
   error?: string;
   errorKind?: string;
@@ -48,7 +54,6 @@ export interface RunEnd {
 export class RunsStore {
   readonly #insert;
   readonly #get;
-  readonly #start;
   readonly #end;
   readonly #open;
   readonly #deleteSession;
@@ -59,10 +64,9 @@ export class RunsStore {
        VALUES (?, ?, ?, ?, ?, 'queued', ?)`,
     );
     this.#get = db.prepare<[string], RunRow>('SELECT * FROM runs WHERE run_id = ?');
-    this.#start = db.prepare("UPDATE runs SET status = 'running', started_at = ? WHERE run_id = ? AND status = 'queued'");
     this.#end = db.prepare(
-      `UPDATE runs SET status = ?, ended_at = ?, error = ?, error_kind = ?, stop_reason = ?, usage = ?
-       WHERE run_id = ? AND status IN ('queued', 'running')`,
+      `UPDATE runs SET status = ?, started_at = coalesce(?, started_at), ended_at = ?, error = ?, error_kind = ?,
+         stop_reason = ?, usage = ? WHERE run_id = ? AND status IN ('queued', 'running')`,
     );
     this.#open = db.prepare<[], RunRow>("SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at");
     this.#deleteSession = db.prepare('DELETE FROM runs WHERE session_key = ?');
@@ -77,15 +81,11 @@ export class RunsStore {
     return row === undefined ? undefined : toRecord(row);
   }
 
-  markRunning(runId: string, now: number): void {
-    this.#start.run(now, runId);
-  }
-
   /** Records the terminal status; a run that already ended keeps its first ending. */
   end(runId: string, end: RunEnd): boolean {
     const usage = end.usage === undefined ? null : JSON.stringify(end.usage);
     return (
-      this.#end.run(end.status, end.endedAt, end.error ?? null, end.errorKind ?? null, end.stopReason ?? null, usage, runId)
+      this.#end.run(end.status, end.startedAt ?? null, end.endedAt, end.error ?? null, end.errorKind ?? null, end.stopReason ?? null, usage, runId)
         .changes > 0
     );
   }

@@ -25,6 +25,8 @@ export interface SessionListQuery {
   /** true: only archived; false: only not archived; undefined: not archived. */
   archived?: boolean;
   updatedSince?: number;
+  /** Only these keys (e.g. the sessions with an open run); empty matches nothing. */
+  keys?: readonly string[];
 }
 
 /** A settings change; `null` clears a field. */
@@ -100,6 +102,7 @@ export class SessionsStore {
     const args: (string | number)[] = [];
     if (query.agentId !== undefined) (where.push('agent_id = ?'), args.push(query.agentId));
     if (query.updatedSince !== undefined) (where.push('updated_at >= ?'), args.push(query.updatedSince));
+    if (query.keys !== undefined) (where.push(query.keys.length === 0 ? '0' : `key IN (${query.keys.map(() => '?').join(', ')})`), args.push(...query.keys));
     if (query.label !== undefined) (where.push("json_extract(settings, '$.label') = ?"), args.push(query.label));
     if (query.search !== undefined && query.search !== '') {
       where.push("(key LIKE ? ESCAPE '\\' OR json_extract(settings, '$.label') LIKE ? ESCAPE '\\')");

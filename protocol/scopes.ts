@@ -32,3 +32,9 @@ export function scopeSatisfied(required: MethodScope, granted: readonly string[]
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
 }
+
+/** Every scope a set of granted scopes satisfies (plus `none`), computed once per connection. */
+export function satisfiedScopes(granted: readonly string[]): ReadonlySet<MethodScope> {
+  const all: MethodScope[] = ['none', ...Object.values(Scope)];
+  return new Set(all.filter((scope) => scopeSatisfied(scope, granted)));
+}

@@ -199,6 +199,7 @@ function opened(services: GatewayServices, conn: Connection): void {
     const capabilities = grantedExtensions([...grant.caps], OFFERED_EXTENSIONS);
     services.broadcaster.sendTo(conn, 'session.ack', { capabilities, server: { name: 'brainstem', version: services.version } });
   }
+  services.broadcaster.opened(conn);
   conn.logger.info({ client: grant.client.id, mode: grant.client.mode, protocol: grant.protocol, scopes: grant.scopes }, 'client connected');
   services.presence.changed();
 }

@@ -6,12 +6,14 @@
  * - `chat`/`agent` go to every read-scoped operator, except that `session-scoped-events` clients get only
  *   the sessions they subscribed to with `sessions.messages.subscribe`;
  * - `sessions.changed` only to `sessions.subscribe`-rs, `session.message` only to that session's subscribers.
+ * Recipients are kept indexed (all readers, subscribers per session), so an event costs in proportion to its
+ * audience, not to the number of connections.
  */
 import { ClientCap } from '../protocol/capabilities.js';
 import { EVENTS, type EventName, type EventPayload } from '../protocol/events.js';
 import type { StateVersion } from '../protocol/frames.js';
 import type { EventDef } from '../protocol/schema.js';
-import { scopeSatisfied } from '../protocol/scopes.js';
+import { Scope } from '../protocol/scopes.js';
 import type { Connection } from './connection.js';
 
 export interface BroadcastOptions {
@@ -24,15 +26,56 @@ export interface BroadcastOptions {
   only?: (conn: Connection) => boolean;
 }
 
+const SESSION_STREAM_EVENTS: ReadonlySet<string> = new Set(['chat', 'agent']);
+
+function isSessionScoped(conn: Connection): boolean {
+  return conn.grant?.caps.has(ClientCap.SESSION_SCOPED_EVENTS) ?? false;
+}
+
 export class Broadcaster {
   readonly #conns = new Set<Connection>();
+  /** Open read-scoped connections that see every session's chat/agent stream. */
+  readonly #firehose = new Set<Connection>();
+  /** Connections subscribed to a session with `sessions.messages.subscribe`. */
+  readonly #bySession = new Map<string, Set<Connection>>();
+  readonly #sessionsSubscribers = new Set<Connection>();
 
+  /** A socket was accepted (it receives nothing until it is open). */
   add(conn: Connection): void {
     this.#conns.add(conn);
   }
 
+  /** The connection finished its handshake: index it by what it may receive. */
+  opened(conn: Connection): void {
+    if (conn.grant?.satisfies.has(Scope.READ) && !isSessionScoped(conn)) this.#firehose.add(conn);
+  }
+
   delete(conn: Connection): void {
     this.#conns.delete(conn);
+    this.#firehose.delete(conn);
+    this.#sessionsSubscribers.delete(conn);
+    for (const key of conn.messageKeys) this.unsubscribeMessages(conn, key);
+  }
+
+  subscribeMessages(conn: Connection, sessionKey: string): void {
+    conn.messageKeys.add(sessionKey);
+    let set = this.#bySession.get(sessionKey);
+    if (set === undefined) this.#bySession.set(sessionKey, (set = new Set()));
+    set.add(conn);
+  }
+
+  unsubscribeMessages(conn: Connection, sessionKey: string): void {
+    conn.messageKeys.delete(sessionKey);
+    const set = this.#bySession.get(sessionKey);
+    if (set === undefined) return;
+    set.delete(conn);
+    if (set.size === 0) this.#bySession.delete(sessionKey);
+  }
+
+  subscribeSessions(conn: Connection, subscribed: boolean): void {
+    conn.sessionsSubscribed = subscribed;
+    if (subscribed) this.#sessionsSubscribers.add(conn);
+    else this.#sessionsSubscribers.delete(conn);
   }
 
   get size(): number {
@@ -47,11 +90,22 @@ export class Broadcaster {
   broadcast<N extends EventName>(event: N, payload: EventPayload<N>, options: BroadcastOptions = {}): number {
     let json: string | undefined;
     let sent = 0;
-    for (const conn of this.#conns) {
-      if (!mayReceive(conn, event, options)) continue;
+    const deliver = (conn: Connection): void => {
+      if (!mayReceive(conn, event, options)) return;
       json ??= JSON.stringify(payload);
       conn.sendEvent(event, json, options);
       sent += 1;
+    };
+    const key = options.sessionKey;
+    if (SESSION_STREAM_EVENTS.has(event)) {
+      this.#firehose.forEach(deliver);
+      if (key !== undefined) this.#bySession.get(key)?.forEach((conn) => isSessionScoped(conn) && deliver(conn));
+    } else if (event === 'session.message') {
+      if (key !== undefined) this.#bySession.get(key)?.forEach(deliver);
+    } else if (event === 'sessions.changed') {
+      this.#sessionsSubscribers.forEach(deliver);
+    } else {
+      this.#conns.forEach(deliver);
     }
     return sent;
   }
@@ -64,19 +118,16 @@ export class Broadcaster {
   }
 }
 
-const SESSION_STREAM_EVENTS: ReadonlySet<string> = new Set(['chat', 'agent']);
-
+/** The audience rules, one connection at a time (the indexes above only narrow who is asked). */
 export function mayReceive(conn: Connection, event: EventName, options: BroadcastOptions): boolean {
   const grant = conn.grant;
   if (grant === undefined || !conn.open) return false;
   const def: EventDef = EVENTS[event];
-  if (!scopeSatisfied(def.scope, grant.scopes)) return false;
+  if (!grant.satisfies.has(def.scope)) return false;
   if (def.extension !== undefined && !grant.extensions.has(def.extension)) return false;
   if (options.only !== undefined && !options.only(conn)) return false;
   const key = options.sessionKey;
-  if (SESSION_STREAM_EVENTS.has(event) && grant.caps.has(ClientCap.SESSION_SCOPED_EVENTS)) {
-    return key !== undefined && conn.messageKeys.has(key);
-  }
+  if (SESSION_STREAM_EVENTS.has(event) && isSessionScoped(conn)) return key !== undefined && conn.messageKeys.has(key);
   if (event === 'sessions.changed') return conn.sessionsSubscribed;
   if (event === 'session.message') return key !== undefined && conn.messageKeys.has(key);
   return true;

@@ -49,9 +49,10 @@ async function main(): Promise<void> {
   const provider = createProvider(config);
   const gateway = await createGateway({ config, logger, store, provider, identity, token });
   const { url } = await gateway.listen();
+  // Before the listening line: whoever reads it may send SIGTERM at once and must get a graceful stop.
+  handleSignals(gateway, { store, identity, provider }, logger);
   say(`brainstem listening on ${url}`);
   logger.info({ url, provider: provider.id, dataDir: config.dataDir }, 'gateway started');
-  handleSignals(gateway, { store, identity, provider }, logger);
 }
 
 function handleSignals(gateway: Gateway, owned: { store: Store; identity: IdentityService; provider: ModelProvider }, logger: Logger): void {

@@ -11,6 +11,7 @@ import type { ExtensionCap } from '../protocol/capabilities.js';
 import { CLOSES, type WireError } from '../protocol/errors.js';
 import type { StateVersion } from '../protocol/frames.js';
 import type { ConnectParams } from '../protocol/methods/connect.js';
+import type { MethodScope } from '../protocol/scopes.js';
 import { Outbound } from './outbound.js';
 
 export type ConnectionPhase = 'challenge' | 'open' | 'closed';
@@ -19,6 +20,8 @@ export type ConnectionPhase = 'challenge' | 'open' | 'closed';
 export interface Grant {
   role: string;
   scopes: readonly string[];
+  /** Every scope the granted scopes satisfy (`admin` all, `write` also read and talk). */
+  satisfies: ReadonlySet<MethodScope>;
   caps: ReadonlySet<string>;
   extensions: ReadonlySet<ExtensionCap>;
   protocol: number;

@@ -7,7 +7,7 @@ import { EXTENSION_CAPS, type ExtensionCap } from '../protocol/capabilities.js';
 import { CLOSES, GatewayError } from '../protocol/errors.js';
 import type { RequestFrame } from '../protocol/frames.js';
 import type { ConnectParams, HelloOk } from '../protocol/methods/connect.js';
-import { isRole } from '../protocol/scopes.js';
+import { isRole, satisfiedScopes } from '../protocol/scopes.js';
 import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '../protocol/version.js';
 import { formatValidationErrors, validateConnectParams, validateRequestFrame } from '../protocol/validators.js';
 import { authenticate } from './auth.js';
@@ -94,9 +94,11 @@ function admit(conn: Connection, params: ConnectParams, ctx: HandshakeContext): 
   const device = verifyDevice(params, role, conn.nonce, ctx.now());
   if (!device.ok) return new GatewayError(device.error, { details: { reason: device.reason } });
   const asked = params.caps ?? [];
+  const scopes = [...new Set(params.scopes ?? [])];
   return {
     role,
-    scopes: [...new Set(params.scopes ?? [])],
+    scopes,
+    satisfies: satisfiedScopes(scopes),
     caps: new Set(asked),
     extensions: new Set(grantedExtensions(asked, ctx.extensions)),
     protocol,

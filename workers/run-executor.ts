@@ -27,7 +27,6 @@ export type ExecutedRun = Omit<RunEnded, 'message'>;
 export async function executeRun(run: ActiveRun, deps: ExecutorDeps): Promise<ExecutedRun> {
   const startedAt = deps.now();
   run.startedAt = startedAt;
-  deps.store.runs.markRunning(run.ref.runId, startedAt);
   deps.events.emit({ type: 'run.started', run: run.ref, startedAt });
   const timer = setTimeout(() => run.stop('timeout'), run.request.timeoutMs);
   timer.unref();

@@ -164,8 +164,16 @@ export class TurnService {
 
   /** Active and queued run ids of a session, active first. */
   openRunIds(sessionKey: string): string[] {
+    // A run that has finished is no longer open, even while the scheduler still holds its lane slot
+    // (it lets go only after #finish has announced the end).
     const active = this.#scheduler.activeRunId(sessionKey);
-    return [...(active === undefined ? [] : [active]), ...this.#scheduler.queuedRunIds(sessionKey)];
+    const open = active !== undefined && this.#runs.has(active);
+    return [...(open ? [active] : []), ...this.#scheduler.queuedRunIds(sessionKey)];
+  }
+
+  /** Canonical keys of the sessions with an active or queued run. */
+  openSessionKeys(): string[] {
+    return [...new Set([...this.#runs.values()].map((run) => run.ref.sessionKey))];
   }
 
   stats(): { running: number; queued: number; sessions: number } {
@@ -210,7 +218,7 @@ export class TurnService {
       stored = this.#deps.store.turns.finish({
         runId: run.ref.runId,
         idempotencyKey: run.ref.runId,
-        end: { status: executed.status, endedAt: executed.endedAt, error: executed.error, errorKind: executed.errorKind, stopReason: executed.stopReason, usage: executed.usage },
+        end: { status: executed.status, startedAt: executed.startedAt, endedAt: executed.endedAt, error: executed.error, errorKind: executed.errorKind, stopReason: executed.stopReason, usage: executed.usage },
         assistantMessage: assistant,
         outcome: executed.status === 'ok' ? 'ok' : 'error',
         response,

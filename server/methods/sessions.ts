@@ -45,21 +45,21 @@ export function sessionsHandlers(services: GatewayServices): HandlerGroup<Sessio
   return {
     'sessions.list': list,
     'sessions.subscribe': (params, ctx) => {
-      ctx.conn.sessionsSubscribed = true;
+      services.broadcaster.subscribeSessions(ctx.conn, true);
       return Object.keys(params).length === 0 ? { subscribed: true as const } : { subscribed: true as const, list: list(params) };
     },
     'sessions.unsubscribe': (_params, ctx) => {
-      ctx.conn.sessionsSubscribed = false;
+      services.broadcaster.subscribeSessions(ctx.conn, false);
       return { subscribed: false as const };
     },
     'sessions.messages.subscribe': (params, ctx) => {
       const { key } = resolve(params.key, params.agentId);
-      ctx.conn.messageKeys.add(key);
+      services.broadcaster.subscribeMessages(ctx.conn, key);
       return { subscribed: true as const, key };
     },
     'sessions.messages.unsubscribe': (params, ctx) => {
       const { key } = resolve(params.key, params.agentId);
-      ctx.conn.messageKeys.delete(key);
+      services.broadcaster.unsubscribeMessages(ctx.conn, key);
       return { subscribed: false as const, key };
     },
     'sessions.describe': (params) => {
@@ -125,8 +125,10 @@ function listSessions(
     ...(params.search === undefined ? {} : { search: params.search }),
     ...(params.archived === undefined ? {} : { archived: params.archived }),
     ...(params.activeMinutes === undefined ? {} : { updatedSince: now - params.activeMinutes * 60_000 }),
+    // Filtered in the query, not after it, so limit/offset/totalCount count active sessions only.
+    ...(params.activeOnly === true ? { keys: services.turns.openSessionKeys() } : {}),
   });
-  const sessions = rows.map(row).filter((s) => params.activeOnly !== true || s.hasActiveRun);
+  const sessions = rows.map(row);
   const hasMore = offset + rows.length < total;
   return {
     ts: now,

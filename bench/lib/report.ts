@@ -1,0 +1,83 @@
+/** Benchmark rows → a markdown table with brainstem beside its baseline and the ratio; optionally into BENCHMARKS.md. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { round } from './stats.js';
+
+export interface Row {
+  target: 'brainstem' | 'baseline';
+  mode: 'scoped' | 'broadcast';
+  clients: number;
+  turns: number;
+  turnsPerSec: number;
+  framesPerTurn: number;
+  ackP50: number;
+  ackP99: number;
+  finalP50: number;
+  finalP99: number;
+  handshakeP50: number;
+  handshakeP99: number;
+  cpuMsPerTurn: number;
+  idleRssMb: number;
+  connectedRssMb: number;
+  loadedRssMb: number;
+  generatorCpuPct: number;
+  windowMs: number;
+}
+
+export function machineLine(): string {
+  const cpu = cpus();
+  return `machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+const METRICS: [keyof Row, string][] = [
+  ['turnsPerSec', 'turns/s'],
+  ['cpuMsPerTurn', 'server CPU per turn (ms)'],
+  ['framesPerTurn', 'frames received per turn (all clients)'],
+  ['ackP50', 'ack p50 (ms)'],
+  ['ackP99', 'ack p99 (ms)'],
+  ['finalP50', 'time to final p50 (ms)'],
+  ['finalP99', 'time to final p99 (ms)'],
+  ['handshakeP50', 'handshake p50 (ms)'],
+  ['handshakeP99', 'handshake p99 (ms)'],
+  ['idleRssMb', 'RSS idle (MB)'],
+  ['connectedRssMb', 'RSS with clients connected (MB)'],
+  ['loadedRssMb', 'RSS after load (MB)'],
+  ['generatorCpuPct', 'load generator CPU (%)'],
+];
+
+export function table(rows: readonly Row[]): string {
+  const out: string[] = [];
+  for (const mode of [...new Set(rows.map((r) => r.mode))]) {
+    const base = rows.find((r) => r.mode === mode && r.target === 'baseline');
+    const ours = rows.find((r) => r.mode === mode && r.target === 'brainstem');
+    if (base === undefined || ours === undefined) continue;
+    out.push(`**${mode}** (${ours.clients} clients)`, '', '| metric | bare ws baseline | brainstem | brainstem / baseline |', '|---|---:|---:|---:|');
+    for (const [key, label] of METRICS) {
+      const a = Number(base[key]);
+      const b = Number(ours[key]);
+      out.push(`| ${label} | ${a} | ${b} | ${a === 0 || !Number.isFinite(a) ? '–' : `${round(b / a, 2)}×`} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+const START = '<!-- bench:gateway:start -->';
+const END = '<!-- bench:gateway:end -->';
+
+export function writeBenchmarks(rows: readonly Row[], options: { clients: number; durationMs: number; warmupMs: number; write: boolean }): string {
+  const body = [
+    `Command: \`npm run bench -- --clients ${options.clients} --duration ${options.durationMs} --warmup ${options.warmupMs}\``,
+    `Date: ${new Date().toISOString().slice(0, 10)} · ${machineLine()}`,
+    '',
+    table(rows),
+  ].join('\n');
+  if (options.write) {
+    const path = new URL('../../BENCHMARKS.md', import.meta.url);
+    const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+    const section = `${START}\n${body}\n${END}`;
+    const next = current.includes(START) ? current.replace(new RegExp(`${START}[\\s\\S]*${END}`), section) : `${current.trimEnd()}\n\n## Gateway turns\n\n${section}\n`;
+    writeFileSync(path, next);
+  }
+  return body;
+}
