@@ -28,8 +28,17 @@ export interface IdentityConflict {
 }
 
 export interface IdentityNotice {
+  /** The file the notice is about; `./` (main) or `<agentId>/` when it is about the whole agent folder. */
   file: string;
-  kind: 'truncated' | 'missing' | 'unreadable' | 'invalid-utf8' | 'bad-front-matter' | 'duplicate-name';
+  kind:
+    | 'truncated'
+    | 'missing'
+    | 'unreadable'
+    | 'invalid-utf8'
+    | 'bad-front-matter'
+    | 'duplicate-name'
+    /** An `<!--` without its `-->`: the rest of the file is treated as comment. */
+    | 'unclosed-comment';
   message: string;
 }
 
@@ -37,6 +46,8 @@ export interface IdentityPacket {
   agentId: string;
   systemPrompt: string;
   fields: IdentityFields;
+  /** Where each field in `fields` came from: a file name, or `builtin` (feeds `agent.identity.get`'s `nameSource`). */
+  fieldSources: Partial<Record<keyof IdentityFields, string>>;
   sources: IdentitySourceInfo[];
   conflicts: IdentityConflict[];
   notices: IdentityNotice[];
@@ -51,4 +62,13 @@ export interface IdentityService {
   agentIds(): string[];
   /** Stop watching files; safe to call twice. */
   close(): Promise<void>;
+}
+
+/** Called when an agent's packet changed (new hash) or a new agent appeared; for an agent whose folder went away, `packet` is the built-in fallback. */
+export type IdentityChangeListener = (agentId: string, packet: IdentityPacket) => void;
+
+/** The service as `createIdentityService` returns it: also tells when a packet changed. */
+export interface LiveIdentityService extends IdentityService {
+  /** Register a listener; returns its unsubscribe function (safe to call twice). */
+  onChange(listener: IdentityChangeListener): () => void;
 }
