@@ -77,7 +77,8 @@ export function fingerprintAgentFiles(dir: string): string {
       const st = fs.statSync(path.join(dir, name), { bigint: true, throwIfNoEntry: false });
       if (st) parts.push(`${name}=${st.size}/${st.mtimeNs}/${st.ctimeNs}/${st.ino}/${st.mode}`);
     } catch (err) {
-      parts.push(`${name}=!${errorCode(err)}`);
+      const code = errorCode(err);
+      if (!isAbsent(code)) parts.push(`${name}=!${code}`);
     }
   }
   return parts.join('|');

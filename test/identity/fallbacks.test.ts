@@ -149,6 +149,16 @@ describe('fallbacks', () => {
       expect(log.warnings()).toEqual([]);
     });
 
+    it('do not turn a plain file in the workspace into an agent', () => {
+      ws = makeTempWorkspace();
+      ws.write('SOUL.md', 'Main.');
+      ws.write('notes', 'a file, not a folder');
+      const s = start();
+      expect(s.packet('notes').notices.map((n) => n.kind)).toEqual(['missing']);
+      expect(s.agentIds()).toEqual(['main']);
+      expect(log.warnings()).toEqual([]);
+    });
+
     it('never read outside the workspace for an invalid agent id', () => {
       ws = makeTempWorkspace();
       ws.write('inner/SOUL.md', 'Inner.');
