@@ -52,7 +52,10 @@ export function discoverAgents(workspace: string, maxWatched: number): Discovery
     else agents.push(name);
   }
   const candidates = folders.filter((f) => isValidAgentId(f.name) && f.name !== DEFAULT_AGENT_ID);
-  const watched = [...candidates.filter((f) => agents.includes(f.name)), ...candidates.filter((f) => !agents.includes(f.name))];
-  if (watched.length > maxWatched) skipped.set('*', `more than ${maxWatched} agent folders; the rest are not watched`);
+  const isAgent = (f: { name: string }): boolean => agents.includes(f.name);
+  const watched = [...candidates.filter(isAgent), ...candidates.filter((f) => !isAgent(f))];
+  if (watched.length > maxWatched) {
+    skipped.set('*', `more than ${maxWatched} subfolders; the rest are not watched (re-checks still see them)`);
+  }
   return { rootIno, folders: watched.slice(0, maxWatched), agents, skipped };
 }

@@ -25,7 +25,8 @@ export function fieldsFromKeys(agentId: string, keys: readonly MergedKey[]): Fie
     if (!key) continue;
     const text = fieldText(key.value);
     if (text === undefined) {
-      notices.push({ file: key.file, kind: 'bad-front-matter', message: `${key.file}: \`${key.key}\` must be text; ignored` });
+      const message = `${key.file}: \`${key.key}\` must be text; ignored`;
+      notices.push({ file: key.file, kind: 'bad-front-matter', message });
       continue;
     }
     fields[field] = text;

@@ -13,5 +13,6 @@ export function logPacket(log: IdentityLogger, packet: IdentityPacket, dir: stri
     log.info({ agentId, subject: c.subject, winner: c.winner, losers: c.losers }, msg);
   }
   const sources = packet.sources.map((s) => s.file);
-  log.info({ agentId, name: packet.fields.name, hash: packet.hash, sources }, first ? 'identity loaded' : 'identity reloaded');
+  const msg = first ? 'identity loaded' : 'identity reloaded';
+  log.info({ agentId, name: packet.fields.name, hash: packet.hash, sources }, msg);
 }

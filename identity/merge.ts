@@ -48,9 +48,15 @@ function keyOrder(a: MergedKey, b: MergedKey): number {
   return a.norm < b.norm ? -1 : a.norm > b.norm ? 1 : 0;
 }
 
+/** Who holds a name: the winning item and every file that has the name, in precedence order. */
+interface Claim<T> {
+  winner: T;
+  files: string[];
+}
+
 /** Groups items by normalized name across files (files already in precedence order); the first holder wins. */
-function claims<T extends { norm: string }>(files: ParsedFile[], pick: (f: ParsedFile) => T[]) {
-  const byNorm = new Map<string, { winner: T; files: string[] }>();
+function claims<T extends { norm: string }>(files: ParsedFile[], pick: (f: ParsedFile) => T[]): Map<string, Claim<T>> {
+  const byNorm = new Map<string, Claim<T>>();
   for (const file of files) {
     for (const item of pick(file)) {
       const claim = byNorm.get(item.norm);

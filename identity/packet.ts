@@ -36,7 +36,8 @@ function selectFiles(files: readonly RawFile[]): { files: RawFile[]; notices: Id
 
 function missingNotice(agentId: string): IdentityNotice {
   if (!isValidAgentId(agentId)) {
-    return { file: '', kind: 'missing', message: `agent id ${JSON.stringify(agentId)} is not valid; using the built-in identity` };
+    const message = `agent id ${JSON.stringify(agentId)} is not valid; using the built-in identity`;
+    return { file: '', kind: 'missing', message };
   }
   const folder = agentFolderLabel(agentId);
   const message = `no SOUL.md, AGENT.md, AGENTS.md, IDENTITY.md or USER.md in ${folder}; using the built-in identity`;

@@ -37,10 +37,13 @@ export function fileContent(raw: RawFile, maxFileBytes: number): FileContent {
     notices.push(notice(name, 'truncated', msg));
   }
   const decoded = decodeUtf8(raw.bytes, cutShort);
-  if (!decoded.ok) return { name, ok: false, notices: [...notices, notice(name, 'invalid-utf8', `${name} ${decoded.message}`)] };
+  if (!decoded.ok) {
+    return { name, ok: false, notices: [...notices, notice(name, 'invalid-utf8', `${name} ${decoded.message}`)] };
+  }
   const { text, unclosed } = stripHtmlComments(decoded.text);
   if (unclosed) {
-    notices.push(notice(name, 'unclosed-comment', `${name} has an \`<!--\` without \`-->\`; the text after it is ignored`));
+    const msg = `${name} has an \`<!--\` without \`-->\`; the text after it is ignored`;
+    notices.push(notice(name, 'unclosed-comment', msg));
   }
   return { name, ok: true, content: trimBlankLines(text), bytes: raw.bytes, notices };
 }

@@ -66,6 +66,7 @@ export function ensureWorkspace(dir: string, log: IdentityLogger): boolean {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
   }
-  log.info({ workspace, files: Object.keys(EXAMPLE_FILES) }, 'identity: created the workspace with example files; edit them to shape the agent');
+  const msg = 'identity: created the workspace with example files; edit them to shape the agent';
+  log.info({ workspace, files: Object.keys(EXAMPLE_FILES) }, msg);
   return true;
 }

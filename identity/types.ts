@@ -64,7 +64,10 @@ export interface IdentityService {
   close(): Promise<void>;
 }
 
-/** Called when an agent's packet changed (new hash) or a new agent appeared; for an agent whose folder went away, `packet` is the built-in fallback. */
+/**
+ * Called when an agent's packet changed (new hash) or a new agent appeared; for an agent whose folder went away,
+ * `packet` is the built-in fallback (and the agent is no longer in `agentIds()`).
+ */
 export type IdentityChangeListener = (agentId: string, packet: IdentityPacket) => void;
 
 /** The service as `createIdentityService` returns it: also tells when a packet changed. */
