@@ -16,9 +16,17 @@ export interface Discovery extends WatchTargets {
   skipped: Map<string, string>;
 }
 
+function listEntries(workspace: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(workspace, { withFileTypes: true });
+  } catch {
+    return []; // an unlistable workspace has no other agents; main's own files are still tried by name
+  }
+}
+
 function subfolders(workspace: string): Array<{ name: string; ino: number }> {
   const found: Array<{ name: string; ino: number }> = [];
-  for (const entry of fs.readdirSync(workspace, { withFileTypes: true })) {
+  for (const entry of listEntries(workspace)) {
     if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
     try {
       const st = fs.statSync(path.join(workspace, entry.name));

@@ -77,7 +77,6 @@ class IdentityServiceImpl implements LiveIdentityService {
     this.#recheckMs = o.recheckIntervalMs ?? DEFAULT_RECHECK_INTERVAL_MS;
     this.#maxWatched = o.maxWatchedFolders ?? DEFAULT_MAX_WATCHED_FOLDERS;
     this.#now = o.now ?? (() => performance.now());
-    this.#load(DEFAULT_AGENT_ID);
     if (o.watch ?? true) {
       this.#watcher = new WorkspaceWatcher({
         workspace: this.#workspace,
@@ -94,10 +93,11 @@ class IdentityServiceImpl implements LiveIdentityService {
   packet(agentId: string): IdentityPacket {
     try {
       const known = this.#agents.get(agentId);
-      if (known) return this.#recheck(agentId, known).packet;
-      if (!isValidAgentId(agentId) || this.#closed) return this.#fallback(agentId);
-      // A folder that appeared since the last discovery: load it now rather than answer with the fallback.
-      if (fingerprintAgentFiles(agentDir(this.#workspace, agentId)) !== '') this.#load(agentId);
+      if (known) this.#recheck(agentId, known);
+      else if (isValidAgentId(agentId) && !this.#closed) {
+        // A folder that appeared since the last discovery: load it now rather than answer with the fallback.
+        if (fingerprintAgentFiles(agentDir(this.#workspace, agentId)) !== '') this.#load(agentId);
+      }
       return this.#agents.get(agentId)?.packet ?? this.#fallback(agentId);
     } catch (err) {
       this.#log.warn({ agentId, err }, 'identity: unexpected failure; using the built-in identity');
@@ -129,12 +129,12 @@ class IdentityServiceImpl implements LiveIdentityService {
     return buildPacket({ agentId, files: [], limits: this.#limits });
   }
 
-  #recheck(agentId: string, entry: AgentEntry): AgentEntry {
+  /** Reloads the agent when its files' `stat` changed, at most once per re-check interval. */
+  #recheck(agentId: string, entry: AgentEntry): void {
     const now = this.#now();
-    if (this.#closed || now - entry.checkedAt < this.#recheckMs) return entry;
+    if (this.#closed || now - entry.checkedAt < this.#recheckMs) return;
     entry.checkedAt = now;
     if (fingerprintAgentFiles(agentDir(this.#workspace, agentId)) !== entry.fingerprint) this.#load(agentId);
-    return this.#agents.get(agentId) ?? entry;
   }
 
   /** Re-reads one agent's files; drops an agent (other than main) whose folder no longer has any. */

@@ -116,7 +116,20 @@ describe('hot reload', () => {
     const gone = await nextChange('research', 3);
     expect(gone.sources.map((src) => src.file)).toEqual(['builtin']);
     expect(s.agentIds()).toEqual(['main']);
+    expect(s.packet('research').sources.map((src) => src.file)).toEqual(['builtin']);
     expect(changes.filter((c) => c.agentId === 'main')).toEqual([]);
+  });
+
+  it('without fs.watch, answers with the fallback once a removed agent is re-checked', () => {
+    ws = makeTempWorkspace();
+    ws.write('ops/SOUL.md', 'Ops.');
+    let now = 0;
+    const s = start({ watch: false, recheckIntervalMs: 1_000, now: () => now });
+    expect(s.packet('ops').systemPrompt).toBe('Ops.');
+    fs.rmSync(ws.path('ops'), { recursive: true });
+    now = 1_000;
+    expect(s.packet('ops').sources.map((src) => src.file)).toEqual(['builtin']);
+    expect(s.agentIds()).toEqual(['main']);
   });
 
   it('without fs.watch, sees a change through the stat re-check once the interval has passed', async () => {
