@@ -15,15 +15,18 @@ export interface IdentityFields {
 export interface IdentitySourceInfo {
   /** `SOUL.md`, `AGENT.md`, `AGENTS.md`, `IDENTITY.md`, `USER.md`, or `builtin`. */
   file: string;
-  /** sha256 of the file's bytes, hex. */
+  /** sha256 of the bytes read, hex: the whole file unless it is over `maxFileBytes` (a `truncated` notice says so). */
   sha256: string;
+  /** Number of bytes read (and hashed). */
   bytes: number;
 }
 
 export interface IdentityConflict {
-  /** `key:<name>` for front-matter keys, `section:<heading>` for `##` sections. */
+  /** `key:<name>` for front-matter keys, `section:<heading>` for `##` sections (spelled as the winner wrote it). */
   subject: string;
+  /** The file whose key or section is used. */
   winner: string;
+  /** The other files that have it, highest precedence first. */
   losers: string[];
 }
 
@@ -46,8 +49,11 @@ export interface IdentityPacket {
   agentId: string;
   systemPrompt: string;
   fields: IdentityFields;
-  /** Where each field in `fields` came from: a file name, or `builtin` (feeds `agent.identity.get`'s `nameSource`). */
-  fieldSources: Partial<Record<keyof IdentityFields, string>>;
+  /**
+   * Where each field in `fields` came from: a file name, or `builtin` (feeds `agent.identity.get`'s `nameSource`).
+   * Always set by `identity/`; optional so that hand-made packets in other modules' tests stay valid.
+   */
+  fieldSources?: Partial<Record<keyof IdentityFields, string>>;
   sources: IdentitySourceInfo[];
   conflicts: IdentityConflict[];
   notices: IdentityNotice[];

@@ -51,7 +51,7 @@ describe('structured fields', () => {
     it('accept `- **Name:** x`, `**Emoji**: x` and `Vibe: x` lines', () => {
       const p = packetOf({ 'IDENTITY.md': identity });
       expect(p.fields).toEqual({ name: 'Clawd', emoji: '🦞', vibe: 'Curious, helpful', avatar: 'avatars/clawd.png' });
-      expect(p.fieldSources.name).toBe('IDENTITY.md');
+      expect(p.fieldSources?.name).toBe('IDENTITY.md');
     });
 
     it('take the lines out of the text (placeholders too) and show the values in the key block', () => {
