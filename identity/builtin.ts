@@ -7,6 +7,7 @@ export const BUILTIN_EMOJI = '🧠';
 /** The `file` of the source entry that stands for built-in text. */
 export const BUILTIN_SOURCE = 'builtin';
 
+/** The name used when no file sets one. */
 export function builtinName(agentId: string): string {
   return agentId !== DEFAULT_AGENT_ID && isValidAgentId(agentId) ? agentId : BUILTIN_NAME;
 }

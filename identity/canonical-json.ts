@@ -1,6 +1,7 @@
 /** Canonical JSON (object keys sorted by code unit, no spaces, `undefined` members left out), hashing, freezing. */
 import { createHash } from 'node:crypto';
 
+/** JSON with object keys sorted at every level: the same data always gives the same string. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
   if (value !== null && typeof value === 'object') {
@@ -13,6 +14,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** sha256 as lower-case hex; strings are hashed as UTF-8. */
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }

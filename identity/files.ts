@@ -23,6 +23,7 @@ const ROLE_OF: Record<IdentityFileName, IdentityRole> = {
   'USER.md': 'USER',
 };
 
+/** The role a file plays: AGENTS.md plays AGENT. */
 export function roleOf(file: IdentityFileName): IdentityRole {
   return ROLE_OF[file];
 }
@@ -33,10 +34,12 @@ export function fileRank(file: string): number {
   return rank === -1 ? IDENTITY_FILE_NAMES.length : rank;
 }
 
+/** True for the five file names read (exact case). */
 export function isIdentityFileName(name: string): name is IdentityFileName {
   return (IDENTITY_FILE_NAMES as readonly string[]).includes(name);
 }
 
+/** True when `agentId` matches {@link AGENT_ID_PATTERN}; only such ids are ever turned into paths. */
 export function isValidAgentId(agentId: string): boolean {
   return AGENT_ID_PATTERN.test(agentId);
 }

@@ -28,6 +28,7 @@ const MAX_YAML_ALIASES = 100;
 const OPEN_FENCE = /^---[ \t]*(?:\n|$)/;
 const CLOSE_FENCE = /^(?:---|\.\.\.)[ \t]*$/m;
 
+/** Separates the front matter from the body; never throws (problems are returned). */
 export function splitFrontMatter(text: string): FrontMatterResult {
   const open = OPEN_FENCE.exec(text);
   if (!open) return { keys: [], body: text, problems: [] };

@@ -30,6 +30,7 @@ export interface IdentityLines {
   preamble: string;
 }
 
+/** Takes the field lines out of IDENTITY.md's preamble. */
 export function extractIdentityLines(preamble: string): IdentityLines {
   const fences = new FenceTracker();
   const keys: FrontMatterKey[] = [];

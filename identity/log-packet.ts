@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { IdentityPacket } from './types.js';
 import type { IdentityLogger } from './logger.js';
 
+/** Logs a new packet; `dir` (absolute) goes into the log entries only, never into the packet. */
 export function logPacket(log: IdentityLogger, packet: IdentityPacket, dir: string, first: boolean): void {
   const { agentId } = packet;
   for (const n of packet.notices) {

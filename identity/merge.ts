@@ -72,6 +72,7 @@ function conflictOf(subject: string, files: string[]): IdentityConflict[] {
   return winner !== undefined && losers.length > 0 ? [{ subject, winner, losers }] : [];
 }
 
+/** Merges parsed files given in any order. */
 export function mergeFiles(parsed: readonly ParsedFile[]): MergeResult {
   const files = [...parsed].sort((a, b) => a.rank - b.rank);
   const keyClaims = claims(files, (f) => f.keys.map((k): MergedKey => ({ ...k, file: f.name, display: displayKey(k) })));

@@ -48,6 +48,7 @@ function sourceOf(content: Extract<FileContent, { ok: true }>): IdentitySourceIn
   return { file: content.name, sha256: sha256Hex(content.bytes), bytes: content.bytes.length };
 }
 
+/** The sealed (hashed, frozen) packet for these files; never throws on bad file content. */
 export function buildPacket({ agentId, files, limits }: BuildPacketInput): IdentityPacket {
   const selected = selectFiles(isValidAgentId(agentId) ? files : []);
   const notices: IdentityNotice[] = [...selected.notices];

@@ -27,6 +27,7 @@ function notice(file: string, kind: IdentityNotice['kind'], message: string): Id
   return { file, kind, message };
 }
 
+/** Decodes and cleans one raw file; a file that cannot be used gives `ok: false` and its notices. */
 export function fileContent(raw: RawFile, maxFileBytes: number): FileContent {
   const { name } = raw;
   if (raw.kind === 'error') return { name, ok: false, notices: [notice(name, 'unreadable', `${name} ${raw.message}`)] };

@@ -43,11 +43,13 @@ export class FenceTracker {
   }
 }
 
+/** The text of a `##` heading line (closing `#`s removed), or undefined when the line is not one. */
 export function headingOf(line: string): string | undefined {
   const text = HEADING.exec(line)?.[1]?.trim();
   return text === undefined || text === '' ? undefined : text;
 }
 
+/** Preamble and sections of a markdown body (front matter already removed). */
 export function splitSections(body: string): SplitBody {
   const fences = new FenceTracker();
   const preamble: string[] = [];
