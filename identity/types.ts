@@ -15,21 +15,33 @@ export interface IdentityFields {
 export interface IdentitySourceInfo {
   /** `SOUL.md`, `AGENT.md`, `AGENTS.md`, `IDENTITY.md`, `USER.md`, or `builtin`. */
   file: string;
-  /** sha256 of the file's bytes, hex. */
+  /** sha256 of the bytes read, hex: the whole file unless it is over `maxFileBytes` (a `truncated` notice says so). */
   sha256: string;
+  /** Number of bytes read (and hashed). */
   bytes: number;
 }
 
 export interface IdentityConflict {
-  /** `key:<name>` for front-matter keys, `section:<heading>` for `##` sections. */
+  /** `key:<name>` for front-matter keys, `section:<heading>` for `##` sections (spelled as the winner wrote it). */
   subject: string;
+  /** The file whose key or section is used. */
   winner: string;
+  /** The other files that have it, highest precedence first. */
   losers: string[];
 }
 
 export interface IdentityNotice {
+  /** The file the notice is about; `./` (main) or `<agentId>/` when it is about the whole agent folder. */
   file: string;
-  kind: 'truncated' | 'missing' | 'unreadable' | 'invalid-utf8' | 'bad-front-matter' | 'duplicate-name';
+  kind:
+    | 'truncated'
+    | 'missing'
+    | 'unreadable'
+    | 'invalid-utf8'
+    | 'bad-front-matter'
+    | 'duplicate-name'
+    /** An `<!--` without its `-->`: the rest of the file is treated as comment. */
+    | 'unclosed-comment';
   message: string;
 }
 
@@ -37,6 +49,11 @@ export interface IdentityPacket {
   agentId: string;
   systemPrompt: string;
   fields: IdentityFields;
+  /**
+   * Where each field in `fields` came from: a file name, or `builtin` (feeds `agent.identity.get`'s `nameSource`).
+   * Always set by `identity/`; optional so that hand-made packets in other modules' tests stay valid.
+   */
+  fieldSources?: Partial<Record<keyof IdentityFields, string>>;
   sources: IdentitySourceInfo[];
   conflicts: IdentityConflict[];
   notices: IdentityNotice[];
@@ -51,4 +68,16 @@ export interface IdentityService {
   agentIds(): string[];
   /** Stop watching files; safe to call twice. */
   close(): Promise<void>;
+}
+
+/**
+ * Called when an agent's packet changed (new hash) or a new agent appeared; for an agent whose folder went away,
+ * `packet` is the built-in fallback (and the agent is no longer in `agentIds()`).
+ */
+export type IdentityChangeListener = (agentId: string, packet: IdentityPacket) => void;
+
+/** The service as `createIdentityService` returns it: also tells when a packet changed. */
+export interface LiveIdentityService extends IdentityService {
+  /** Register a listener; returns its unsubscribe function (safe to call twice). */
+  onChange(listener: IdentityChangeListener): () => void;
 }

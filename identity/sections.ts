@@ -1,0 +1,76 @@
+/**
+ * Splits markdown into a preamble and `##` sections. Only ATX level-2 headings (`## Title`, up to three spaces
+ * of indent, optional closing `#`s) open a section; `#` and `###`+ headings stay inside the text around them,
+ * and nothing inside a fenced code block (``` or ~~~) counts as a heading.
+ */
+import { normalizeName, trimBlankLines } from './text.js';
+
+export interface Section {
+  /** Normalized heading: what conflicts are found on. */
+  norm: string;
+  /** The heading as written (first occurrence in its file). */
+  heading: string;
+  /** The section's text without its heading line, blank lines at both ends removed. */
+  body: string;
+}
+
+export interface SplitBody {
+  /** Text before the first `##` heading. */
+  preamble: string;
+  /** In order of first appearance; a heading repeated in one file is one section, its parts joined in order. */
+  sections: Section[];
+}
+
+const HEADING = /^ {0,3}##[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/;
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+
+/** Tracks fenced code blocks line by line: a fence closes with the same character, at least as long. */
+export class FenceTracker {
+  #open: string | undefined;
+
+  /** Feeds one line; true when the line is inside (or opens or closes) a fenced block. */
+  inFence(line: string): boolean {
+    const fence = FENCE.exec(line)?.[1];
+    if (this.#open === undefined) {
+      if (fence !== undefined) this.#open = fence;
+      return fence !== undefined;
+    }
+    const closes =
+      fence !== undefined && fence[0] === this.#open[0] && fence.length >= this.#open.length &&
+      line.trim() === fence;
+    if (closes) this.#open = undefined;
+    return true;
+  }
+}
+
+/** The text of a `##` heading line (closing `#`s removed), or undefined when the line is not one. */
+export function headingOf(line: string): string | undefined {
+  const text = HEADING.exec(line)?.[1]?.trim();
+  return text === undefined || text === '' ? undefined : text;
+}
+
+/** Preamble and sections of a markdown body (front matter already removed). */
+export function splitSections(body: string): SplitBody {
+  const fences = new FenceTracker();
+  const preamble: string[] = [];
+  const parts = new Map<string, { heading: string; lines: string[][] }>();
+  let current: string[] = preamble;
+  for (const line of body.split('\n')) {
+    const heading = fences.inFence(line) ? undefined : headingOf(line);
+    if (heading === undefined) {
+      current.push(line);
+      continue;
+    }
+    const norm = normalizeName(heading);
+    const entry = parts.get(norm) ?? { heading, lines: [] };
+    parts.set(norm, entry);
+    current = [];
+    entry.lines.push(current);
+  }
+  const sections = [...parts].map(([norm, { heading, lines }]) => ({
+    norm,
+    heading,
+    body: lines.map((l) => trimBlankLines(l.join('\n'))).filter((t) => t !== '').join('\n\n'),
+  }));
+  return { preamble: trimBlankLines(preamble.join('\n')), sections };
+}
