@@ -5,8 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { openStore, type Store } from '../memory/store.js';
-import { staticIdentity } from '../identity/static-identity.js';
-import type { IdentityService } from '../identity/types.js';
+import { createIdentityService, ensureWorkspace, type IdentityService } from '../identity/index.js';
 import { createLocalProvider } from '../workers/providers/local.js';
 import type { ModelProvider } from '../workers/providers/types.js';
 import { createGateway, type Gateway } from './app.js';
@@ -45,7 +44,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const token = resolveToken(config);
   const store = openStore(config.dataDir, logger);
-  const identity = staticIdentity();
+  if (ensureWorkspace(config.workspace, logger)) say(`created the workspace ${config.workspace} with example identity files (SOUL.md, AGENT.md, IDENTITY.md, USER.md)`);
+  const identity = createIdentityService({ workspace: config.workspace, logger: logger.child({ component: 'identity' }) });
   const provider = createProvider(config);
   const gateway = await createGateway({ config, logger, store, provider, identity, token });
   const { url } = await gateway.listen();

@@ -1,5 +1,6 @@
 /** Discovery methods: health, status, presence, heartbeat, models, agents, identity, commands. */
 import { DEFAULT_AGENT_ID, MAIN_KEY } from '../../protocol/session-key.js';
+import { BUILTIN_SOURCE } from '../../identity/index.js';
 import type { GatewayServices } from '../services.js';
 import { healthSnapshot, statusSnapshot } from '../snapshots.js';
 import { checkAgent } from './session-keys.js';
@@ -40,10 +41,11 @@ export function systemHandlers(services: GatewayServices): HandlerGroup<SystemMe
     'agent.identity.get': (params) => {
       const agentId = params.agentId ?? DEFAULT_AGENT_ID;
       checkAgent(identity, agentId);
-      const { fields } = identity.packet(agentId);
+      const { fields, fieldSources } = identity.packet(agentId);
+      const nameSource = fieldSources?.name === undefined || fieldSources.name === BUILTIN_SOURCE ? 'default' : 'workspace';
       return {
         agentId,
-        ...(fields.name === undefined ? {} : { name: fields.name, nameSource: 'workspace' }),
+        ...(fields.name === undefined ? {} : { name: fields.name, nameSource }),
         ...(fields.avatar === undefined ? {} : { avatar: fields.avatar }),
         ...(fields.emoji === undefined ? {} : { emoji: fields.emoji }),
       };

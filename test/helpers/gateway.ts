@@ -8,7 +8,7 @@ import { createGateway, type Gateway } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import type { Config, OptionName } from '../../server/config-options.js';
 import { openStore, type Store } from '../../memory/store.js';
-import { staticIdentity } from '../../identity/static-identity.js';
+import { fixedIdentity } from './fixed-identity.js';
 import type { IdentityService } from '../../identity/types.js';
 import { createLocalProvider } from '../../workers/providers/local.js';
 import type { ModelProvider } from '../../workers/providers/types.js';
@@ -49,7 +49,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const logger = pino({ level: config.logLevel });
   const store = openStore(dataDir);
   const provider = options.provider ?? createLocalProvider({ chunkDelayMs: config.localChunkDelayMs });
-  const identity = options.identity ?? staticIdentity();
+  const identity = options.identity ?? fixedIdentity();
   const gateway = await createGateway({ config, logger, store, provider, identity, token, validateResults: true });
   const { url, port } = await gateway.listen();
   let closed: Promise<void> | undefined;
