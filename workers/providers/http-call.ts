@@ -93,12 +93,17 @@ export class HttpCall {
     return Buffer.concat(pieces).subarray(0, maxBytes).toString('utf8');
   }
 
-  /** Releases the call; destroys the socket unless the response was read completely. Safe to call twice. */
+  /**
+   * Releases the call: a response still arriving is destroyed with its socket; a complete one that was not
+   * read to its end is drained so its socket goes back to the pool. Safe to call twice.
+   */
   close(): void {
     this.#guard.signal.removeEventListener('abort', this.#onAbort);
     if (!this.res.complete) {
       this.#req.destroy();
       this.res.destroy();
+    } else if (!this.res.readableEnded) {
+      this.res.resume();
     }
   }
 }

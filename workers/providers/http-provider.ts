@@ -51,7 +51,8 @@ export interface StreamDecoder {
  */
 export abstract class HttpModelProvider implements ModelProvider {
   readonly id: string;
-  protected readonly config: ModelConfig;
+  // Private, with a getter: the config holds the API key, and a getter is not serialized if someone logs `this`.
+  readonly #config: ModelConfig;
   readonly #timeouts: ProviderTimeouts;
   readonly #agents: HttpAgents;
   readonly #ownsAgents: boolean;
@@ -60,12 +61,16 @@ export abstract class HttpModelProvider implements ModelProvider {
   #closed = false;
 
   constructor(options: HttpProviderOptions) {
-    this.config = options.config;
+    this.#config = options.config;
     this.id = options.config.id;
     this.#timeouts = resolveTimeouts(options.timeouts);
     this.#ownsAgents = options.agents === undefined;
     this.#agents = options.agents ?? createAgents();
     this.#onWarning = options.onWarning ?? (() => {});
+  }
+
+  protected get config(): ModelConfig {
+    return this.#config;
   }
 
   protected abstract buildRequest(request: ModelRequest): HttpRequestSpec;

@@ -302,6 +302,25 @@ describe.each(vendors)('$name provider against its mock server', (vendor) => {
     expect((await run(provider)).error?.kind).toBe('aborted');
   });
 
+  it('sends a request again on a fresh socket when the reused keep-alive socket turns out closed', async () => {
+    const { mock, provider } = await setup();
+    expect((await run(provider)).error).toBeUndefined();
+    // The server drops the kept-alive connection as the next request arrives on it, unanswered.
+    mock.enqueue({ sendHeaders: false, steps: [{ destroy: true }] });
+    const outcome = await run(provider);
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.text).toBe('mock reply to: hello');
+    expect(mock.requests).toHaveLength(3);
+    expect(mock.requests[1]?.remotePort).toBe(mock.requests[0]?.remotePort);
+    expect(mock.requests[2]?.remotePort).not.toBe(mock.requests[0]?.remotePort);
+  });
+
+  it('does not log or serialize the API key with the provider', async () => {
+    const { provider } = await setup();
+    expect(JSON.stringify(provider)).not.toContain(KEY);
+    expect(JSON.stringify(provider.models())).not.toContain(KEY);
+  });
+
   it('close() aborts a call in flight', async () => {
     const { mock, provider } = await setup();
     mock.enqueue(vendor.stream(['a'], { then: 'hang' }));
