@@ -6,7 +6,15 @@
  * message_stop; input_tokens = words in `system` and all messages. Every request is recorded with its parsed
  * body: `mock.system(i)` and `mock.messages(i)` read what the gateway sent.
  */
-import { composeScript, type MockHttpServer, type MockRequest, type MockScript, type ScriptSource, startMockHttpServer, type StreamScriptOptions } from './mock-http-server.js';
+import {
+  composeScript,
+  type MockHttpServer,
+  type MockRequest,
+  type MockScript,
+  type ScriptSource,
+  startMockHttpServer,
+  type StreamScriptOptions,
+} from './mock-http-server.js';
 
 export type { MockRequest, MockScript, MockStep, ScriptSource, StreamScriptOptions } from './mock-http-server.js';
 
@@ -36,7 +44,15 @@ export const anthropicScript = {
   /** A streamed answer made of `texts`, one text_delta each. */
   stream(texts: string[], options: AnthropicStreamOptions = {}): MockScript {
     const usage = options.usage ?? { input_tokens: 10, output_tokens: texts.length };
-    const message = { id: 'msg_mock', type: 'message', role: 'assistant', model: options.model ?? 'mock-model', content: [], stop_reason: null, usage: { input_tokens: usage.input_tokens, output_tokens: 1 } };
+    const message = {
+      id: 'msg_mock',
+      type: 'message',
+      role: 'assistant',
+      model: options.model ?? 'mock-model',
+      content: [],
+      stop_reason: null,
+      usage: { input_tokens: usage.input_tokens, output_tokens: 1 },
+    };
     const pieces = [
       anthropicEvent({ type: 'message_start', message }),
       anthropicEvent({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
@@ -49,7 +65,11 @@ export const anthropicScript = {
     });
     const tail = [
       anthropicEvent({ type: 'content_block_stop', index: 0 }),
-      anthropicEvent({ type: 'message_delta', delta: { stop_reason: options.stopReason ?? 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }),
+      anthropicEvent({
+        type: 'message_delta',
+        delta: { stop_reason: options.stopReason ?? 'end_turn', stop_sequence: null },
+        usage: { output_tokens: usage.output_tokens },
+      }),
       anthropicEvent({ type: 'message_stop' }),
     ];
     return composeScript(pieces, tail, options);
@@ -63,12 +83,21 @@ export const anthropicScript = {
   /** An HTTP error with an Anthropic error body (`{type: "error", error: {type, message}}`). */
   error(status: number, type: string, message: string, headers: Record<string, string> = {}): MockScript {
     const body = { type: 'error', error: { type, message }, request_id: 'req_mock' };
-    return { status, headers: { 'content-type': 'application/json', ...headers }, steps: [{ write: JSON.stringify(body) }] };
+    return {
+      status,
+      headers: { 'content-type': 'application/json', ...headers },
+      steps: [{ write: JSON.stringify(body) }],
+    };
   },
 
   /** 429 rate_limit_error with `Retry-After` (seconds or an HTTP date). */
   rateLimited(retryAfter: string): MockScript {
-    return anthropicScript.error(429, 'rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit', { 'retry-after': retryAfter });
+    return anthropicScript.error(
+      429,
+      'rate_limit_error',
+      'Number of request tokens has exceeded your per-minute rate limit',
+      { 'retry-after': retryAfter },
+    );
   },
 
   /** 529 overloaded_error. */
@@ -121,5 +150,8 @@ function systemOf(request: MockRequest | undefined): string | undefined {
 function messagesOf(request: MockRequest | undefined): { role: string; content: string }[] {
   const messages = request?.body?.messages;
   if (!Array.isArray(messages)) return [];
-  return messages.map((m: { role?: unknown; content?: unknown }) => ({ role: String(m.role), content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content) }));
+  return messages.map((m: { role?: unknown; content?: unknown }) => ({
+    role: String(m.role),
+    content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content),
+  }));
 }

@@ -124,7 +124,11 @@ async function resolveScript(source: MockScript | ScriptSource, request: MockReq
   return typeof source === 'function' ? source(request) : source;
 }
 
-async function recordRequest(req: http.IncomingMessage, res: http.ServerResponse, closing: () => boolean): Promise<MockRequest> {
+async function recordRequest(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  closing: () => boolean,
+): Promise<MockRequest> {
   const pieces: Buffer[] = [];
   for await (const chunk of req) pieces.push(chunk as Buffer);
   const rawBody = Buffer.concat(pieces).toString('utf8');
@@ -157,7 +161,10 @@ function runScript(script: MockScript, record: MockRequest, res: http.ServerResp
     if (script.headerDelayMs) await delay(script.headerDelayMs);
     if (res.destroyed) return;
     if (script.sendHeaders !== false) {
-      res.writeHead(script.status ?? 200, script.headers ?? { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.writeHead(
+        script.status ?? 200,
+        script.headers ?? { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+      );
       res.flushHeaders();
     }
     for (const step of script.steps) {
@@ -181,7 +188,9 @@ function runScript(script: MockScript, record: MockRequest, res: http.ServerResp
 function parseBody(raw: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(raw);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

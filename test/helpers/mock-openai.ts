@@ -9,7 +9,15 @@
  * Per-request behaviour: `mock.enqueue(openaiScript.stream([...], {...}))` or pass `respond` to decide from the
  * request body. Builders below cover the failure cases (slow first token, stall, drop, 429, 500...).
  */
-import { composeScript, type MockHttpServer, type MockRequest, type MockScript, type ScriptSource, startMockHttpServer, type StreamScriptOptions } from './mock-http-server.js';
+import {
+  composeScript,
+  type MockHttpServer,
+  type MockRequest,
+  type MockScript,
+  type ScriptSource,
+  startMockHttpServer,
+  type StreamScriptOptions,
+} from './mock-http-server.js';
 
 export type { MockRequest, MockScript, MockStep, ScriptSource, StreamScriptOptions } from './mock-http-server.js';
 
@@ -34,8 +42,18 @@ export interface OpenAIStreamOptions extends StreamScriptOptions {
 }
 
 /** One SSE event carrying a `chat.completion.chunk`. */
-export function openaiChunk(delta: Record<string, unknown>, finishReason: string | null = null, model = 'mock-model'): string {
-  const chunk = { id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: finishReason }] };
+export function openaiChunk(
+  delta: Record<string, unknown>,
+  finishReason: string | null = null,
+  model = 'mock-model',
+): string {
+  const chunk = {
+    id: 'chatcmpl-mock',
+    object: 'chat.completion.chunk',
+    created: 0,
+    model,
+    choices: [{ index: 0, delta, finish_reason: finishReason }],
+  };
   return `data: ${JSON.stringify(chunk)}\n\n`;
 }
 
@@ -52,7 +70,17 @@ export const openaiScript = {
     });
     const tail: string[] = [openaiChunk({}, options.finishReason ?? 'stop', model)];
     const usage = options.usage ?? { prompt_tokens: 10, completion_tokens: texts.length };
-    if (usage) tail.push(`data: ${JSON.stringify({ id: 'chatcmpl-mock', object: 'chat.completion.chunk', model, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } })}\n\n`);
+    if (usage) {
+      const total_tokens = usage.prompt_tokens + usage.completion_tokens;
+      const chunk = {
+        id: 'chatcmpl-mock',
+        object: 'chat.completion.chunk',
+        model,
+        choices: [],
+        usage: { ...usage, total_tokens },
+      };
+      tail.push(`data: ${JSON.stringify(chunk)}\n\n`);
+    }
     tail.push('data: [DONE]\n\n');
     return composeScript(pieces, tail, options);
   },
@@ -63,18 +91,35 @@ export const openaiScript = {
   },
 
   /** An HTTP error with an OpenAI error body (`{error: {message, type, code}}`). */
-  error(status: number, error: { message: string; type?: string; code?: string | null }, headers: Record<string, string> = {}): MockScript {
-    return { status, headers: { 'content-type': 'application/json', ...headers }, steps: [{ write: JSON.stringify({ error }) }] };
+  error(
+    status: number,
+    error: { message: string; type?: string; code?: string | null },
+    headers: Record<string, string> = {},
+  ): MockScript {
+    return {
+      status,
+      headers: { 'content-type': 'application/json', ...headers },
+      steps: [{ write: JSON.stringify({ error }) }],
+    };
   },
 
   /** 429 with `Retry-After` (seconds or an HTTP date). */
   rateLimited(retryAfter: string): MockScript {
-    return openaiScript.error(429, { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' }, { 'retry-after': retryAfter });
+    return openaiScript.error(
+      429,
+      { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' },
+      { 'retry-after': retryAfter },
+    );
   },
 
   /** 400 context_length_exceeded, as OpenAI sends it. */
   contextLength(): MockScript {
-    return openaiScript.error(400, { message: "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.", type: 'invalid_request_error', code: 'context_length_exceeded' });
+    return openaiScript.error(400, {
+      message:
+        "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.",
+      type: 'invalid_request_error',
+      code: 'context_length_exceeded',
+    });
   },
 };
 
@@ -97,10 +142,23 @@ export async function startMockOpenAI(options: { respond?: ScriptSource } = {}):
     respond: options.respond ?? defaultOpenAIReply,
     route: (request) => {
       if (request.method === 'GET' && request.path === '/v1/models') {
-        return { headers: { 'content-type': 'application/json' }, steps: [{ write: JSON.stringify({ object: 'list', data: [{ id: 'mock-model', object: 'model', owned_by: 'mock' }] }) }] };
+        return {
+          headers: { 'content-type': 'application/json' },
+          steps: [
+            {
+              write: JSON.stringify({
+                object: 'list',
+                data: [{ id: 'mock-model', object: 'model', owned_by: 'mock' }],
+              }),
+            },
+          ],
+        };
       }
       if (request.method !== 'POST' || request.path !== '/v1/chat/completions') {
-        return openaiScript.error(404, { message: `no route ${request.method} ${request.path}`, type: 'invalid_request_error' });
+        return openaiScript.error(404, {
+          message: `no route ${request.method} ${request.path}`,
+          type: 'invalid_request_error',
+        });
       }
       return undefined;
     },
@@ -114,7 +172,10 @@ export async function startMockOpenAI(options: { respond?: ScriptSource } = {}):
 function messagesOf(request: MockRequest | undefined): MockMessage[] {
   const messages = request?.body?.messages;
   if (!Array.isArray(messages)) return [];
-  return messages.map((m: { role?: unknown; content?: unknown }) => ({ role: String(m.role), content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content) }));
+  return messages.map((m: { role?: unknown; content?: unknown }) => ({
+    role: String(m.role),
+    content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content),
+  }));
 }
 
 /** Cuts a reply into three chunks at character (not byte) boundaries. */

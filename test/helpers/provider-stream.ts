@@ -1,5 +1,11 @@
 /** Drains a provider stream for tests: what was yielded, the text so far, and the error that ended it. */
-import type { ModelMessage, ModelProvider, ModelRequest, ModelStreamEvent, ModelUsage } from '../../workers/providers/types.js';
+import type {
+  ModelMessage,
+  ModelProvider,
+  ModelRequest,
+  ModelStreamEvent,
+  ModelUsage,
+} from '../../workers/providers/types.js';
 import { ProviderError } from '../../workers/providers/types.js';
 
 export interface StreamOutcome {
@@ -43,6 +49,10 @@ export async function drain(
 }
 
 /** Streams one request through `provider` and drains it. */
-export function run(provider: ModelProvider, overrides: Partial<ModelRequest> = {}, onEvent?: Parameters<typeof drain>[1]): Promise<StreamOutcome> {
+export function run(
+  provider: ModelProvider,
+  overrides: Partial<ModelRequest> = {},
+  onEvent?: Parameters<typeof drain>[1],
+): Promise<StreamOutcome> {
   return drain(provider.stream(modelRequest(overrides)), onEvent);
 }

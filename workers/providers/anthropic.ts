@@ -9,7 +9,13 @@ import { asRecord, headerValue, numberField, parseJson, stringField } from './js
 import { effectiveBaseUrl } from './model-config.js';
 import { errorFromStatus, parseRetryAfter, type VendorError } from './provider-errors.js';
 import type { SseEvent } from './sse.js';
-import { type ModelMessage, type ModelRequest, type ModelStreamEvent, type ModelUsage, ProviderError } from './types.js';
+import {
+  type ModelMessage,
+  type ModelRequest,
+  type ModelStreamEvent,
+  type ModelUsage,
+  ProviderError,
+} from './types.js';
 
 /** The Messages API version sent in `anthropic-version`. */
 export const ANTHROPIC_API_VERSION = '2023-06-01';
@@ -52,7 +58,8 @@ export class AnthropicProvider extends HttpModelProvider {
 
   protected httpError(label: string, status: number, body: string, headers: IncomingHttpHeaders): ProviderError {
     const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after'));
-    const options = retryAfterMs === undefined ? { secret: this.config.apiKey } : { retryAfterMs, secret: this.config.apiKey };
+    const options =
+      retryAfterMs === undefined ? { secret: this.config.apiKey } : { retryAfterMs, secret: this.config.apiKey };
     return errorFromStatus(label, status, vendorError(parseJson(body)) ?? { message: body.trim() }, options);
   }
 
@@ -114,7 +121,9 @@ class AnthropicDecoder implements StreamDecoder {
   onEvent(event: SseEvent, out: ModelStreamEvent[]): void {
     const json = asRecord(parseJson(event.data));
     if (json === undefined) {
-      if (event.event === 'error') throw new ProviderError('unknown', `${this.#label}: the server sent an unreadable error event`);
+      if (event.event === 'error') {
+        throw new ProviderError('unknown', `${this.#label}: the server sent an unreadable error event`);
+      }
       this.#warn(`${this.#label}: skipped a malformed stream event (${event.data.length} bytes)`);
       return;
     }
@@ -159,7 +168,8 @@ class AnthropicDecoder implements StreamDecoder {
     const input = numberField(usage, 'input_tokens');
     if (input !== undefined) {
       // Cached prompt tokens are still prompt tokens.
-      const cached = (numberField(usage, 'cache_creation_input_tokens') ?? 0) + (numberField(usage, 'cache_read_input_tokens') ?? 0);
+      const cached =
+        (numberField(usage, 'cache_creation_input_tokens') ?? 0) + (numberField(usage, 'cache_read_input_tokens') ?? 0);
       this.#usage.input = input + cached;
     }
     const output = numberField(usage, 'output_tokens');
@@ -174,7 +184,9 @@ class AnthropicDecoder implements StreamDecoder {
 
   #finish(out: ModelStreamEvent[]): void {
     this.finished = true;
-    if (this.#stopReason === 'refusal') throw new ProviderError('refusal', `${this.#label}: the model refused to answer`);
+    if (this.#stopReason === 'refusal') {
+      throw new ProviderError('refusal', `${this.#label}: the model refused to answer`);
+    }
     const { input, output } = this.#usage;
     if (input !== undefined || output !== undefined) {
       const usage: ModelUsage = { ...this.#usage };

@@ -43,7 +43,11 @@ export function createFailoverChainFromConfigs(
   deps: ProviderDeps = {},
   options: FailoverOptions = {},
 ): ModelProvider {
-  const links = configs.map((config) => ({ provider: createProvider(config, deps), model: config.model, label: config.id }));
+  const links = configs.map((config) => ({
+    provider: createProvider(config, deps),
+    model: config.model,
+    label: config.id,
+  }));
   return createFailoverChain(links, options);
 }
 

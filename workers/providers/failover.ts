@@ -1,4 +1,11 @@
-import { type ModelInfo, type ModelProvider, type ModelRequest, type ModelStreamEvent, ProviderError, type ProviderErrorKind } from './types.js';
+import {
+  type ModelInfo,
+  type ModelProvider,
+  type ModelRequest,
+  type ModelStreamEvent,
+  ProviderError,
+  type ProviderErrorKind,
+} from './types.js';
 
 /** Longest `Retry-After` the chain waits out on the same model before moving to the next, in ms. */
 export const DEFAULT_MAX_RETRY_WAIT_MS = 5_000;
@@ -71,7 +78,12 @@ export class FailoverProvider implements ModelProvider {
         }
         const next = this.#links[index + 1];
         if (next === undefined) throw error;
-        const detail: Record<string, unknown> = { from: label(link), to: label(next), reason: error.kind, message: error.message };
+        const detail: Record<string, unknown> = {
+          from: label(link),
+          to: label(next),
+          reason: error.kind,
+          message: error.message,
+        };
         if (wait !== undefined) detail.retryAfterMs = wait;
         yield status('failover', detail);
         break;
@@ -88,7 +100,10 @@ export class FailoverProvider implements ModelProvider {
    * Streams one link. Returns undefined when it finished, or the error to fail over on; throws every error
    * that must end the run.
    */
-  async *#attempt(link: FailoverLink, request: ModelRequest): AsyncGenerator<ModelStreamEvent, ProviderError | undefined> {
+  async *#attempt(
+    link: FailoverLink,
+    request: ModelRequest,
+  ): AsyncGenerator<ModelStreamEvent, ProviderError | undefined> {
     let textSeen = false;
     try {
       for await (const event of link.provider.stream({ ...request, model: link.model })) {

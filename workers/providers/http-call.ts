@@ -108,7 +108,10 @@ export class HttpCall {
   }
 }
 
-function send(options: HttpCallOptions, mayResend: boolean): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
+function send(
+  options: HttpCallOptions,
+  mayResend: boolean,
+): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
   const { url, guard } = options;
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';

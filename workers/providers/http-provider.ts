@@ -4,7 +4,13 @@ import { type ModelConfig, modelInfo, requiresApiKey } from './model-config.js';
 import { errorFromNetwork, MAX_VENDOR_MESSAGE_CHARS, redact } from './provider-errors.js';
 import { SseParser, type SseEvent } from './sse.js';
 import { type ProviderTimeouts, resolveTimeouts, StreamGuard } from './stream-guard.js';
-import { type ModelInfo, type ModelProvider, type ModelRequest, type ModelStreamEvent, ProviderError } from './types.js';
+import {
+  type ModelInfo,
+  type ModelProvider,
+  type ModelRequest,
+  type ModelStreamEvent,
+  ProviderError,
+} from './types.js';
 
 /** Something odd in a stream that did not stop it (e.g. a malformed event that was skipped). */
 export interface ProviderWarning {
@@ -74,7 +80,12 @@ export abstract class HttpModelProvider implements ModelProvider {
   }
 
   protected abstract buildRequest(request: ModelRequest): HttpRequestSpec;
-  protected abstract httpError(label: string, status: number, body: string, headers: IncomingHttpHeaders): ProviderError;
+  protected abstract httpError(
+    label: string,
+    status: number,
+    body: string,
+    headers: IncomingHttpHeaders,
+  ): ProviderError;
   protected abstract createDecoder(label: string, warn: (message: string) => void): StreamDecoder;
 
   models(): ModelInfo[] {

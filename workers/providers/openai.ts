@@ -34,13 +34,16 @@ export class OpenAIProvider extends HttpModelProvider {
     const maxTokens = request.maxOutputTokens ?? this.config.maxOutputTokens;
     // OpenAI itself wants `max_completion_tokens` (reasoning models reject `max_tokens`); compatible servers
     // know `max_tokens`.
-    if (maxTokens !== undefined) body[url.hostname === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens'] = maxTokens;
+    if (maxTokens !== undefined) {
+      body[url.hostname === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens'] = maxTokens;
+    }
     return { url, headers, body: JSON.stringify(body) };
   }
 
   protected httpError(label: string, status: number, body: string, headers: IncomingHttpHeaders): ProviderError {
     const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after'), headerValue(headers, 'retry-after-ms'));
-    const options = retryAfterMs === undefined ? { secret: this.config.apiKey } : { retryAfterMs, secret: this.config.apiKey };
+    const options =
+      retryAfterMs === undefined ? { secret: this.config.apiKey } : { retryAfterMs, secret: this.config.apiKey };
     return errorFromStatus(label, status, vendorError(parseJson(body)) ?? { message: body.trim() }, options);
   }
 
@@ -97,7 +100,9 @@ class OpenAIDecoder implements StreamDecoder {
       return;
     }
     const error = vendorError(json);
-    if (error !== undefined) throw errorFromStatus(this.#label, inStreamStatus(json, error), error, { secret: this.#secret });
+    if (error !== undefined) {
+      throw errorFromStatus(this.#label, inStreamStatus(json, error), error, { secret: this.#secret });
+    }
     const usage = asRecord(json.usage);
     if (usage !== undefined) this.#usage = readUsage(usage);
     const choices = Array.isArray(json.choices) ? json.choices : [];

@@ -16,8 +16,17 @@ export interface VendorError {
 const CONTEXT_LENGTH_TEXT = /context[ _-]?(length|size|window)|maximum context|prompt is too long|too many tokens/i;
 // Socket-level failures: the request did not get an answer from the server.
 const CONNECT_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT',
-  'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
 ]);
 const TLS_CODE = /CERT|SSL|TLS/;
 

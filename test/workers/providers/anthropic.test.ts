@@ -1,7 +1,12 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { anthropicEvent, anthropicScript, startMockAnthropic } from '../../helpers/mock-anthropic.js';
 import { run } from '../../helpers/provider-stream.js';
-import { ANTHROPIC_API_VERSION, AnthropicProvider, DEFAULT_ANTHROPIC_MAX_OUTPUT_TOKENS, toAnthropicMessages } from '../../../workers/providers/anthropic.js';
+import {
+  ANTHROPIC_API_VERSION,
+  AnthropicProvider,
+  DEFAULT_ANTHROPIC_MAX_OUTPUT_TOKENS,
+  toAnthropicMessages,
+} from '../../../workers/providers/anthropic.js';
 import type { ModelConfig } from '../../../workers/providers/model-config.js';
 
 const KEY = 'sk-ant-test';
@@ -18,9 +23,14 @@ async function setup(config: Partial<ModelConfig> = {}) {
   return { mock, provider };
 }
 
-const start = anthropicEvent({ type: 'message_start', message: { id: 'm', usage: { input_tokens: 5, output_tokens: 1 } } });
-const text = (t: string) => anthropicEvent({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: t } });
-const stop = (reason: string) => anthropicEvent({ type: 'message_delta', delta: { stop_reason: reason }, usage: { output_tokens: 3 } });
+const start = anthropicEvent({
+  type: 'message_start',
+  message: { id: 'm', usage: { input_tokens: 5, output_tokens: 1 } },
+});
+const text = (t: string) =>
+  anthropicEvent({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: t } });
+const stop = (reason: string) =>
+  anthropicEvent({ type: 'message_delta', delta: { stop_reason: reason }, usage: { output_tokens: 3 } });
 const end = anthropicEvent({ type: 'message_stop' });
 
 describe('AnthropicProvider', () => {
@@ -57,14 +67,22 @@ describe('AnthropicProvider', () => {
 
   it('reports usage with cached prompt tokens counted as input', async () => {
     const { mock, provider } = await setup();
-    const cachedStart = anthropicEvent({ type: 'message_start', message: { usage: { input_tokens: 5, cache_read_input_tokens: 100, cache_creation_input_tokens: 20, output_tokens: 1 } } });
+    const cachedStart = anthropicEvent({
+      type: 'message_start',
+      message: {
+        usage: { input_tokens: 5, cache_read_input_tokens: 100, cache_creation_input_tokens: 20, output_tokens: 1 },
+      },
+    });
     mock.enqueue(anthropicScript.raw(cachedStart + text('ok') + stop('end_turn') + end));
     expect((await run(provider)).usage).toEqual({ input: 125, output: 3, totalTokens: 128 });
   });
 
   it('normalizes stop reasons: max_tokens → length, tool_use → tool_calls', async () => {
     const { mock, provider } = await setup();
-    mock.enqueue(anthropicScript.raw(start + text('a') + stop('max_tokens') + end), anthropicScript.raw(start + stop('tool_use') + end));
+    mock.enqueue(
+      anthropicScript.raw(start + text('a') + stop('max_tokens') + end),
+      anthropicScript.raw(start + stop('tool_use') + end),
+    );
     expect((await run(provider)).stopReason).toBe('length');
     expect((await run(provider)).stopReason).toBe('tool_calls');
   });
@@ -88,7 +106,9 @@ describe('AnthropicProvider', () => {
     const overloaded = await run(provider);
     expect(overloaded.text).toBe('par');
     expect(overloaded.error).toMatchObject({ kind: 'server', status: 529 });
-    expect(overloaded.error?.message).toBe('anthropic/mock-model: server error (HTTP 529): overloaded_error: Overloaded');
+    expect(overloaded.error?.message).toBe(
+      'anthropic/mock-model: server error (HTTP 529): overloaded_error: Overloaded',
+    );
     expect((await run(provider)).error?.kind).toBe('rate_limit');
     expect((await run(provider)).error?.kind).toBe('context_length');
   });
@@ -103,7 +123,10 @@ describe('AnthropicProvider', () => {
 
   it('maps HTTP 529 overloaded to server and 413 to context_length', async () => {
     const { mock, provider } = await setup();
-    mock.enqueue(anthropicScript.overloaded(), anthropicScript.error(413, 'request_too_large', 'Request exceeds the maximum allowed number of bytes'));
+    mock.enqueue(
+      anthropicScript.overloaded(),
+      anthropicScript.error(413, 'request_too_large', 'Request exceeds the maximum allowed number of bytes'),
+    );
     expect((await run(provider)).error).toMatchObject({ kind: 'server', status: 529 });
     expect((await run(provider)).error?.kind).toBe('context_length');
   });
@@ -127,6 +150,12 @@ describe('toAnthropicMessages', () => {
         { role: 'system', content: 'late system' },
         { role: 'assistant', content: 'c' },
       ]),
-    ).toEqual({ system: 'late system', messages: [{ role: 'user', content: 'a\n\nb' }, { role: 'assistant', content: 'c' }] });
+    ).toEqual({
+      system: 'late system',
+      messages: [
+        { role: 'user', content: 'a\n\nb' },
+        { role: 'assistant', content: 'c' },
+      ],
+    });
   });
 });

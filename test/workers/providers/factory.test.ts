@@ -2,7 +2,14 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { scriptedProvider } from '../../helpers/scripted-provider.js';
 import { AnthropicProvider } from '../../../workers/providers/anthropic.js';
 import { createProvider } from '../../../workers/providers/factory.js';
-import { DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_OPENAI_BASE_URL, effectiveBaseUrl, type ModelConfig, modelInfo, requiresApiKey } from '../../../workers/providers/model-config.js';
+import {
+  DEFAULT_ANTHROPIC_BASE_URL,
+  DEFAULT_OPENAI_BASE_URL,
+  effectiveBaseUrl,
+  type ModelConfig,
+  modelInfo,
+  requiresApiKey,
+} from '../../../workers/providers/model-config.js';
 import { OpenAIProvider } from '../../../workers/providers/openai.js';
 
 describe('createProvider', () => {
@@ -25,7 +32,16 @@ describe('createProvider', () => {
 
 describe('per-model configuration', () => {
   it('shows a model as models.list does: id, vendor model as name, provider, limits', () => {
-    expect(modelInfo({ id: 'fast', provider: 'openai', model: 'gpt-4o-mini', apiKey: 'k', contextWindow: 128_000, maxOutputTokens: 4096 })).toEqual({
+    expect(
+      modelInfo({
+        id: 'fast',
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        apiKey: 'k',
+        contextWindow: 128_000,
+        maxOutputTokens: 4096,
+      }),
+    ).toEqual({
       id: 'fast',
       name: 'gpt-4o-mini',
       provider: 'openai',
@@ -35,7 +51,7 @@ describe('per-model configuration', () => {
     });
   });
 
-  it('needs a key for the vendors\' own APIs only, unless told otherwise', () => {
+  it("needs a key for the vendors' own APIs only, unless told otherwise", () => {
     const cases: [Partial<ModelConfig> & Pick<ModelConfig, 'provider'>, boolean][] = [
       [{ provider: 'openai' }, true],
       [{ provider: 'openai', baseUrl: 'https://api.openai.com/v1/' }, true],
@@ -53,7 +69,9 @@ describe('per-model configuration', () => {
   it('marks a model unavailable when it needs a key it does not have', () => {
     expect(modelInfo({ id: 'a', provider: 'openai', model: 'gpt' }).available).toBe(false);
     expect(modelInfo({ id: 'b', provider: 'anthropic', model: 'claude', apiKey: '' }).available).toBe(false);
-    expect(modelInfo({ id: 'c', provider: 'openai', model: 'llama3.2', baseUrl: 'http://localhost:11434/v1' }).available).toBe(true);
+    expect(
+      modelInfo({ id: 'c', provider: 'openai', model: 'llama3.2', baseUrl: 'http://localhost:11434/v1' }).available,
+    ).toBe(true);
     const provider = createProvider({ id: 'd', provider: 'anthropic', model: 'claude' });
     onTestFinished(() => provider.close());
     expect(provider.models()).toEqual([{ id: 'd', name: 'claude', provider: 'anthropic', available: false }]);
@@ -62,6 +80,8 @@ describe('per-model configuration', () => {
   it('uses the vendor default base URLs, without trailing slashes', () => {
     expect(effectiveBaseUrl({ id: 'a', provider: 'openai', model: 'm' })).toBe(DEFAULT_OPENAI_BASE_URL);
     expect(effectiveBaseUrl({ id: 'a', provider: 'anthropic', model: 'm' })).toBe(DEFAULT_ANTHROPIC_BASE_URL);
-    expect(effectiveBaseUrl({ id: 'a', provider: 'openai', model: 'm', baseUrl: 'http://h:1/v1///' })).toBe('http://h:1/v1');
+    expect(effectiveBaseUrl({ id: 'a', provider: 'openai', model: 'm', baseUrl: 'http://h:1/v1///' })).toBe(
+      'http://h:1/v1',
+    );
   });
 });

@@ -32,7 +32,11 @@ describe('FailoverProvider', () => {
       const outcome = await run(chain(primary, fallback));
       expect(outcome.error).toBeUndefined();
       expect(outcome.events).toEqual([
-        { type: 'status', phase: 'failover', detail: { from: 'primary', to: 'fallback', reason: kind, message: `boom (${kind})` } },
+        {
+          type: 'status',
+          phase: 'failover',
+          detail: { from: 'primary', to: 'fallback', reason: kind, message: `boom (${kind})` },
+        },
         { type: 'text', text: 'ok from fallback' },
         { type: 'usage', usage: { input: 1, output: 1, totalTokens: 2 } },
         { type: 'done', stopReason: 'stop' },
@@ -74,7 +78,11 @@ describe('FailoverProvider', () => {
     const outcome = await run(chain(primary, fallback));
     expect(performance.now() - started).toBeGreaterThanOrEqual(75);
     expect(outcome.text).toBe('ok from primary');
-    expect(outcome.events[0]).toEqual({ type: 'status', phase: 'retry', detail: { model: 'primary', reason: 'rate_limit', retryAfterMs: 80, message: 'boom (rate_limit)' } });
+    expect(outcome.events[0]).toEqual({
+      type: 'status',
+      phase: 'retry',
+      detail: { model: 'primary', reason: 'rate_limit', retryAfterMs: 80, message: 'boom (rate_limit)' },
+    });
     expect(primary.requests).toHaveLength(2);
     expect(fallback.requests).toHaveLength(0);
   });
@@ -85,7 +93,17 @@ describe('FailoverProvider', () => {
     const started = performance.now();
     const outcome = await run(chain(primary, fallback));
     expect(performance.now() - started).toBeLessThan(100);
-    expect(outcome.events[0]).toEqual({ type: 'status', phase: 'failover', detail: { from: 'primary', to: 'fallback', reason: 'rate_limit', retryAfterMs: 60_000, message: 'boom (rate_limit)' } });
+    expect(outcome.events[0]).toEqual({
+      type: 'status',
+      phase: 'failover',
+      detail: {
+        from: 'primary',
+        to: 'fallback',
+        reason: 'rate_limit',
+        retryAfterMs: 60_000,
+        message: 'boom (rate_limit)',
+      },
+    });
     expect(outcome.text).toBe('ok from fallback');
   });
 
@@ -93,7 +111,10 @@ describe('FailoverProvider', () => {
     const primary = scriptedProvider('primary', [{ error: fail('rate_limit', 10) }, { error: fail('rate_limit', 10) }]);
     const fallback = scriptedProvider('fallback');
     const outcome = await run(chain(primary, fallback));
-    expect(outcome.events.filter((e) => e.type === 'status').map((e) => e.type === 'status' && e.phase)).toEqual(['retry', 'failover']);
+    expect(outcome.events.filter((e) => e.type === 'status').map((e) => e.type === 'status' && e.phase)).toEqual([
+      'retry',
+      'failover',
+    ]);
     expect(primary.requests).toHaveLength(2);
     expect(outcome.text).toBe('ok from fallback');
   });
@@ -133,7 +154,7 @@ describe('FailoverProvider', () => {
     expect(fallback.requests).toHaveLength(0);
   });
 
-  it('lists every link\'s models once, and close() closes every link', async () => {
+  it("lists every link's models once, and close() closes every link", async () => {
     const primary = scriptedProvider('primary');
     const fallback = scriptedProvider('fallback');
     const provider = createFailoverChain([
@@ -174,8 +195,17 @@ describe('failover chain over the real providers and mock servers', () => {
   it('answers from the fallback when the primary returns 500, with the same conversation', async () => {
     const { openai, anthropic, provider } = await mocks();
     openai.enqueue(openaiScript.error(500, { message: 'oops', type: 'server_error' }));
-    const outcome = await run(provider, { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }] });
-    expect(outcome.events[0]).toMatchObject({ type: 'status', phase: 'failover', detail: { from: 'primary', to: 'fallback', reason: 'server' } });
+    const outcome = await run(provider, {
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hi' },
+      ],
+    });
+    expect(outcome.events[0]).toMatchObject({
+      type: 'status',
+      phase: 'failover',
+      detail: { from: 'primary', to: 'fallback', reason: 'server' },
+    });
     expect(outcome.text).toBe('mock reply to: hi');
     expect(anthropic.system()).toBe('Be brief.');
     expect(anthropic.requests[0]?.body?.model).toBe('claude-mock');
@@ -188,7 +218,11 @@ describe('failover chain over the real providers and mock servers', () => {
     const started = performance.now();
     const outcome = await run(provider);
     expect(performance.now() - started).toBeGreaterThanOrEqual(950);
-    expect(outcome.events[0]).toMatchObject({ type: 'status', phase: 'retry', detail: { model: 'primary', retryAfterMs: 1000 } });
+    expect(outcome.events[0]).toMatchObject({
+      type: 'status',
+      phase: 'retry',
+      detail: { model: 'primary', retryAfterMs: 1000 },
+    });
     expect(outcome.text).toBe('mock reply to: hello');
     expect(openai.requests).toHaveLength(2);
     expect(anthropic.requests).toHaveLength(0);
@@ -196,7 +230,10 @@ describe('failover chain over the real providers and mock servers', () => {
 
   it('fails over on a slow first token and on a connection dropped before any text', async () => {
     const { openai, anthropic, provider } = await mocks();
-    openai.enqueue(openaiScript.stream(['late'], { firstDelayMs: 1000 }), openaiScript.raw(': hi\n\n', { then: 'drop' }));
+    openai.enqueue(
+      openaiScript.stream(['late'], { firstDelayMs: 1000 }),
+      openaiScript.raw(': hi\n\n', { then: 'drop' }),
+    );
     const slow = await run(provider);
     expect(slow.events[0]).toMatchObject({ detail: { reason: 'timeout' } });
     expect(slow.text).toBe('mock reply to: hello');
@@ -210,7 +247,14 @@ describe('failover chain over the real providers and mock servers', () => {
     const { openai, anthropic, provider } = await mocks();
     anthropic.enqueue(anthropicScript.overloaded());
     openai.enqueue(openaiScript.stream(['partial ', 'answer'], { then: 'drop' }));
-    const outcome = await drain(provider.stream({ model: 'x', messages: [{ role: 'user', content: 'q' }], signal: new AbortController().signal, runId: 'r' }));
+    const outcome = await drain(
+      provider.stream({
+        model: 'x',
+        messages: [{ role: 'user', content: 'q' }],
+        signal: new AbortController().signal,
+        runId: 'r',
+      }),
+    );
     expect(outcome.text).toBe('partial answer');
     expect(outcome.error?.kind).toBe('connect');
     expect(anthropic.requests).toHaveLength(0);

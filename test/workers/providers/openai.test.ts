@@ -39,7 +39,13 @@ describe('OpenAIProvider', () => {
     const request = mock.requests[0]!;
     expect(request.path).toBe('/v1/chat/completions');
     expect(request.headers.authorization).toBe(`Bearer ${KEY}`);
-    expect(request.body).toEqual({ model: 'llama3.2', messages, stream: true, stream_options: { include_usage: true }, max_tokens: 256 });
+    expect(request.body).toEqual({
+      model: 'llama3.2',
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: 256,
+    });
     expect(mock.messages()).toEqual(messages);
   });
 
@@ -50,9 +56,17 @@ describe('OpenAIProvider', () => {
   });
 
   it('asks api.openai.com for max_completion_tokens, and lets the request override the config', () => {
-    const probe = new RequestProbe({ config: { id: 'o', provider: 'openai', model: 'gpt-4o-mini', apiKey: KEY, maxOutputTokens: 100 } });
+    const probe = new RequestProbe({
+      config: { id: 'o', provider: 'openai', model: 'gpt-4o-mini', apiKey: KEY, maxOutputTokens: 100 },
+    });
     onTestFinished(() => probe.close());
-    const spec = probe.spec({ model: 'gpt-4o-mini', messages: [], signal: new AbortController().signal, runId: 'r', maxOutputTokens: 42 });
+    const spec = probe.spec({
+      model: 'gpt-4o-mini',
+      messages: [],
+      signal: new AbortController().signal,
+      runId: 'r',
+      maxOutputTokens: 42,
+    });
     expect(spec.url.href).toBe('https://api.openai.com/v1/chat/completions');
     expect(JSON.parse(spec.body)).toMatchObject({ max_completion_tokens: 42 });
     expect(JSON.parse(spec.body)).not.toHaveProperty('max_tokens');
@@ -69,7 +83,12 @@ describe('OpenAIProvider', () => {
 
   it('maps a refusal delta to refusal, with the refusal text in the message', async () => {
     const { mock, provider } = await setup();
-    const sse = [openaiChunk({ refusal: "I can't " }), openaiChunk({ refusal: 'help with that.' }), openaiChunk({}, 'stop'), 'data: [DONE]\n\n'].join('');
+    const sse = [
+      openaiChunk({ refusal: "I can't " }),
+      openaiChunk({ refusal: 'help with that.' }),
+      openaiChunk({}, 'stop'),
+      'data: [DONE]\n\n',
+    ].join('');
     mock.enqueue(openaiScript.raw(sse));
     const outcome = await run(provider);
     expect(outcome.error?.kind).toBe('refusal');
@@ -79,8 +98,12 @@ describe('OpenAIProvider', () => {
   it('maps an error object inside the stream to its kind', async () => {
     const { mock, provider } = await setup();
     mock.enqueue(
-      openaiScript.raw(`${openaiChunk({ content: 'x' })}data: {"error":{"message":"upstream overloaded","type":"server_error"}}\n\n`),
-      openaiScript.raw('data: {"error":{"message":"This model\'s maximum context length is 4096 tokens","code":400}}\n\n'),
+      openaiScript.raw(
+        `${openaiChunk({ content: 'x' })}data: {"error":{"message":"upstream overloaded","type":"server_error"}}\n\n`,
+      ),
+      openaiScript.raw(
+        'data: {"error":{"message":"This model\'s maximum context length is 4096 tokens","code":400}}\n\n',
+      ),
     );
     const first = await run(provider);
     expect(first.text).toBe('x');
@@ -110,7 +133,9 @@ describe('OpenAIProvider', () => {
     const { mock, provider } = await setup({}, { ...FAST, firstTokenMs: 60, idleMs: 200 });
     const thinking = Array.from({ length: 4 }, () => openaiChunk({ reasoning_content: 'hmm' }));
     const steps = thinking.flatMap((write) => [{ write }, { delayMs: 40 }]);
-    mock.enqueue({ steps: [...steps, { write: `${openaiChunk({ content: 'answer' })}${openaiChunk({}, 'stop')}data: [DONE]\n\n` }] });
+    mock.enqueue({
+      steps: [...steps, { write: `${openaiChunk({ content: 'answer' })}${openaiChunk({}, 'stop')}data: [DONE]\n\n` }],
+    });
     const outcome = await run(provider);
     expect(outcome.error).toBeUndefined();
     expect(outcome.text).toBe('answer');
@@ -127,6 +152,8 @@ describe('OpenAIProvider', () => {
     mock.enqueue({ headers: { 'content-type': 'text/html' }, steps: [{ write: '<html>proxy login</html>' }] });
     const outcome = await run(provider);
     expect(outcome.error?.kind).toBe('unknown');
-    expect(outcome.error?.message).toBe('openai/mock-model: expected an event stream, got text/html: <html>proxy login</html>');
+    expect(outcome.error?.message).toBe(
+      'openai/mock-model: expected an event stream, got text/html: <html>proxy login</html>',
+    );
   });
 });

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { errorFromNetwork, errorFromStatus, isContextLength, parseRetryAfter, redact } from '../../../workers/providers/provider-errors.js';
+import {
+  errorFromNetwork,
+  errorFromStatus,
+  isContextLength,
+  parseRetryAfter,
+  redact,
+} from '../../../workers/providers/provider-errors.js';
 import { ProviderError } from '../../../workers/providers/types.js';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2025-01-01T00:00:00Z');
 
-  it('reads delay-seconds, HTTP dates and OpenAI\'s retry-after-ms', () => {
+  it("reads delay-seconds, HTTP dates and OpenAI's retry-after-ms", () => {
     expect(parseRetryAfter('2', undefined, now)).toBe(2000);
     expect(parseRetryAfter(' 0.5 ', undefined, now)).toBe(500);
     expect(parseRetryAfter('Wed, 01 Jan 2025 00:00:30 GMT', undefined, now)).toBe(30_000);
@@ -30,14 +36,23 @@ describe('errorFromStatus', () => {
     expect(kind(413)).toBe('context_length');
     expect(kind(400, { code: 'context_length_exceeded' })).toBe('context_length');
     expect(kind(400, { message: "This model's maximum context length is 4096 tokens." })).toBe('context_length');
-    expect(kind(400, { type: 'invalid_request_error', message: 'prompt is too long: 210000 tokens > 200000 maximum' })).toBe('context_length');
+    expect(
+      kind(400, { type: 'invalid_request_error', message: 'prompt is too long: 210000 tokens > 200000 maximum' }),
+    ).toBe('context_length');
     expect(kind(400, { message: 'messages: field required' })).toBe('unknown');
     expect(kind(401)).toBe('unknown');
   });
 
   it('writes a readable message with the status and the vendor text, without the key', () => {
-    const error = errorFromStatus('openai/gpt', 401, { code: 'invalid_api_key', message: 'Incorrect API key provided: sk-secret-123' }, { secret: 'sk-secret-123' });
-    expect(error.message).toBe('openai/gpt: request failed (HTTP 401): invalid_api_key: Incorrect API key provided: [redacted]');
+    const error = errorFromStatus(
+      'openai/gpt',
+      401,
+      { code: 'invalid_api_key', message: 'Incorrect API key provided: sk-secret-123' },
+      { secret: 'sk-secret-123' },
+    );
+    expect(error.message).toBe(
+      'openai/gpt: request failed (HTTP 401): invalid_api_key: Incorrect API key provided: [redacted]',
+    );
     expect(error.status).toBe(401);
   });
 
@@ -65,7 +80,7 @@ describe('redact and isContextLength', () => {
     expect(redact('k=abc', undefined)).toBe('k=abc');
   });
 
-  it('recognizes llama.cpp\'s context error type', () => {
+  it("recognizes llama.cpp's context error type", () => {
     expect(isContextLength({ type: 'exceed_context_size_error' })).toBe(true);
     expect(isContextLength({ message: 'rate limit reached' })).toBe(false);
   });

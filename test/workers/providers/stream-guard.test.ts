@@ -5,8 +5,15 @@ import { ProviderError } from '../../../workers/providers/types.js';
 
 const LONG = 10_000;
 
-function guard(overrides: Partial<{ connectMs: number; firstTokenMs: number; idleMs: number; runMs: number }>, signal = new AbortController().signal): StreamGuard {
-  return new StreamGuard(signal, resolveTimeouts({ connectMs: LONG, firstTokenMs: LONG, idleMs: LONG, runMs: LONG, ...overrides }), 'test/model');
+function guard(
+  overrides: Partial<{ connectMs: number; firstTokenMs: number; idleMs: number; runMs: number }>,
+  signal = new AbortController().signal,
+): StreamGuard {
+  return new StreamGuard(
+    signal,
+    resolveTimeouts({ connectMs: LONG, firstTokenMs: LONG, idleMs: LONG, runMs: LONG, ...overrides }),
+    'test/model',
+  );
 }
 
 function reason(g: StreamGuard): ProviderError {
@@ -17,7 +24,12 @@ function reason(g: StreamGuard): ProviderError {
 
 describe('StreamGuard', () => {
   it('has the documented defaults: connect 10 s, first token 60 s, idle 30 s, run 600 s', () => {
-    expect(DEFAULT_PROVIDER_TIMEOUTS).toEqual({ connectMs: 10_000, firstTokenMs: 60_000, idleMs: 30_000, runMs: 600_000 });
+    expect(DEFAULT_PROVIDER_TIMEOUTS).toEqual({
+      connectMs: 10_000,
+      firstTokenMs: 60_000,
+      idleMs: 30_000,
+      runMs: 600_000,
+    });
     expect(resolveTimeouts({ idleMs: 5 })).toEqual({ ...DEFAULT_PROVIDER_TIMEOUTS, idleMs: 5 });
   });
 
