@@ -18,7 +18,7 @@ import { openaiScript, startMockOpenAI } from './mock-openai.js';
 /** The API key the vendor tests configure; it must never show up in an error message. */
 export const TEST_KEY = 'sk-test-SECRET-0123456789';
 /** Timeouts short enough for tests, long enough for a loaded CI machine, in ms. */
-export const FAST_TIMEOUTS: ProviderTimeouts = { connectMs: 1000, firstTokenMs: 1000, idleMs: 1000, runMs: 5000 };
+export const FAST_TIMEOUTS: ProviderTimeouts = { connectMs: 5000, firstTokenMs: 5000, idleMs: 5000, runMs: 15_000 };
 
 export interface Vendor {
   name: 'openai' | 'anthropic';

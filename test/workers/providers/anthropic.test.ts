@@ -10,7 +10,7 @@ import {
 import type { ModelConfig } from '../../../workers/providers/model-config.js';
 
 const KEY = 'sk-ant-test';
-const FAST = { connectMs: 1000, firstTokenMs: 1000, idleMs: 1000, runMs: 5000 };
+const FAST = { connectMs: 5000, firstTokenMs: 5000, idleMs: 5000, runMs: 15_000 };
 
 async function setup(config: Partial<ModelConfig> = {}) {
   const mock = await startMockAnthropic();

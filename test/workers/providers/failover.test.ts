@@ -185,7 +185,7 @@ describe('failover chain over the real providers and mock servers', () => {
         { id: 'primary', provider: 'openai', model: 'gpt-mock', baseUrl: openai.url, apiKey: 'k1' },
         { id: 'fallback', provider: 'anthropic', model: 'claude-mock', baseUrl: anthropic.url, apiKey: 'k2' },
       ],
-      { timeouts: { connectMs: 500, firstTokenMs: 100, idleMs: 500, runMs: 5000 } },
+      { timeouts: { connectMs: 1000, firstTokenMs: 400, idleMs: 1000, runMs: 5000 } },
       { maxRetryWaitMs: 1500 },
     );
     onTestFinished(() => provider.close());
@@ -231,7 +231,7 @@ describe('failover chain over the real providers and mock servers', () => {
   it('fails over on a slow first token and on a connection dropped before any text', async () => {
     const { openai, anthropic, provider } = await mocks();
     openai.enqueue(
-      openaiScript.stream(['late'], { firstDelayMs: 1000 }),
+      openaiScript.stream(['late'], { firstDelayMs: 2000 }),
       openaiScript.raw(': hi\n\n', { then: 'drop' }),
     );
     const slow = await run(provider);

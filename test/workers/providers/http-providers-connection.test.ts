@@ -17,7 +17,7 @@ import {
 } from '../../helpers/provider-vendors.js';
 
 /** How soon after an abort the mock must see the connection close, in ms. */
-const PROMPT_CLOSE_MS = 150;
+const PROMPT_CLOSE_MS = 200;
 
 describe.each(VENDORS)('$name provider: connections', (vendor) => {
   it('reports a dropped connection as connect, keeping the partial text', async () => {
@@ -62,11 +62,11 @@ describe.each(VENDORS)('$name provider: connections', (vendor) => {
   });
 
   it('stops at once on abort in the middle (while waiting for the next chunk), and the mock sees the connection close', async () => {
-    const { mock, provider } = await setupVendor(vendor);
+    const { mock, provider } = await setupVendor(vendor, { firstTokenMs: 5000, idleMs: 5000 });
     mock.enqueue(
       vendor.stream(
         Array.from({ length: 8 }, (_, i) => `w${i} `),
-        { chunkDelayMs: 250 },
+        { chunkDelayMs: 500 },
       ),
     );
     const controller = new AbortController();

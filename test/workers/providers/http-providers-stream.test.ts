@@ -7,7 +7,7 @@ import { run } from '../../helpers/provider-stream.js';
 import { setupVendor, TEST_KEY, VENDORS } from '../../helpers/provider-vendors.js';
 
 /** How soon after a timeout the mock must see the connection close, in ms. */
-const PROMPT_CLOSE_MS = 150;
+const PROMPT_CLOSE_MS = 200;
 
 describe.each(VENDORS)('$name provider: streaming', (vendor) => {
   it('streams the text in order, then usage, then done', async () => {

@@ -6,7 +6,7 @@ import { OpenAIProvider } from '../../../workers/providers/openai.js';
 import type { ModelRequest } from '../../../workers/providers/types.js';
 
 const KEY = 'sk-test-openai';
-const FAST = { connectMs: 1000, firstTokenMs: 1000, idleMs: 1000, runMs: 5000 };
+const FAST = { connectMs: 5000, firstTokenMs: 5000, idleMs: 5000, runMs: 15_000 };
 
 async function setup(config: Partial<ModelConfig> = {}, timeouts = FAST) {
   const mock = await startMockOpenAI();
