@@ -6,11 +6,11 @@
 import type { Logger } from 'pino';
 import { openStore, type Store } from '../memory/store.js';
 import { createIdentityService, ensureWorkspace, type IdentityService } from '../identity/index.js';
-import { createLocalProvider } from '../workers/providers/local.js';
 import type { ModelProvider } from '../workers/providers/types.js';
 import { createGateway, type Gateway } from './app.js';
 import { ConfigError, loadConfigFromProcess } from './config.js';
 import type { Config } from './config-options.js';
+import { createModelProvider } from './model-provider.js';
 import { usage } from './usage.js';
 import { createLogger } from './logger.js';
 import { ensureToken } from './token.js';
@@ -18,11 +18,6 @@ import { SERVER_VERSION } from './version.js';
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
-}
-
-function createProvider(config: Config): ModelProvider {
-  if (config.provider === 'local') return createLocalProvider({ chunkDelayMs: config.localChunkDelayMs });
-  throw new ConfigError(`provider ${config.provider} is not available in this build`);
 }
 
 function resolveToken(config: Config): string | undefined {
@@ -46,7 +41,7 @@ async function main(): Promise<void> {
   const store = openStore(config.dataDir, logger);
   if (ensureWorkspace(config.workspace, logger)) say(`created the workspace ${config.workspace} with example identity files (SOUL.md, AGENT.md, IDENTITY.md, USER.md)`);
   const identity = createIdentityService({ workspace: config.workspace, logger: logger.child({ component: 'identity' }) });
-  const provider = createProvider(config);
+  const provider = createModelProvider(config, logger.child({ component: 'provider' }));
   const gateway = await createGateway({ config, logger, store, provider, identity, token });
   const { url } = await gateway.listen();
   // Before the listening line: whoever reads it may send SIGTERM at once and must get a graceful stop.

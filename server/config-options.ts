@@ -4,7 +4,9 @@
  * config-file key is the camelCase name. The README's option table is checked against this file by a test.
  */
 
-export type OptionKind = 'string' | 'int' | 'number' | 'bool' | 'enum';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+export type OptionKind = 'string' | 'int' | 'number' | 'bool' | 'enum' | 'json';
 
 export interface OptionDef<T> {
   readonly kind: OptionKind;
@@ -19,9 +21,29 @@ export interface OptionDef<T> {
   readonly envAliases?: readonly string[];
   /** Group heading in the README table. */
   readonly group: string;
+  /** For `json` options: the shape the value must have (JSON text in flags and env, a JSON value in the file). */
+  readonly schema?: TSchema;
 }
 
 type Extra = Partial<Pick<OptionDef<unknown>, 'secret' | 'envAliases'>>;
+
+/** One configured model (see workers/providers/model-config.ts); `apiKeyEnv` names an environment variable. */
+export const ModelEntry = Type.Object(
+  {
+    id: Type.String({ minLength: 1 }),
+    provider: Type.Union([Type.Literal('openai'), Type.Literal('anthropic'), Type.Literal('local')]),
+    model: Type.String({ minLength: 1 }),
+    baseUrl: Type.Optional(Type.String({ minLength: 1 })),
+    apiKey: Type.Optional(Type.String({ minLength: 1 })),
+    apiKeyEnv: Type.Optional(Type.String({ minLength: 1 })),
+    contextWindow: Type.Optional(Type.Integer({ minimum: 1 })),
+    maxOutputTokens: Type.Optional(Type.Integer({ minimum: 1 })),
+    requiresApiKey: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type ModelEntry = Static<typeof ModelEntry>;
+const ModelList = Type.Array(ModelEntry, { minItems: 1 });
 
 function str(group: string, def: string, doc: string, extra: Extra = {}): OptionDef<string> {
   return { kind: 'string', default: def, doc, group, ...extra };
@@ -34,6 +56,12 @@ function int(group: string, def: number, doc: string, min = 0, max = Number.MAX_
 }
 function bool(group: string, def: boolean, doc: string): OptionDef<boolean> {
   return { kind: 'bool', default: def, doc, group };
+}
+function optInt(group: string, doc: string, min = 1): OptionDef<number | undefined> {
+  return { kind: 'int', default: undefined, doc, group, min, max: Number.MAX_SAFE_INTEGER };
+}
+function json<T extends TSchema>(group: string, schema: T, doc: string): OptionDef<Static<T> | undefined> {
+  return { kind: 'json', default: undefined, doc, group, schema, secret: true };
 }
 function oneOf<const V extends string>(group: string, values: readonly V[], def: V, doc: string): OptionDef<V> {
   return { kind: 'enum', default: def, doc, group, values };
@@ -55,10 +83,16 @@ export const OPTIONS = {
   workspace: str(G, './workspace', 'Folder of the identity files (SOUL.md, AGENT.md, IDENTITY.md, USER.md).'),
   logLevel: oneOf(G, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'pino log level (logs go to stderr).'),
 
-  provider: oneOf(M, ['local', 'openai'], 'local', 'Model provider: the offline `local` provider or an OpenAI-compatible server.'),
-  model: optStr(M, 'Model id; default `local-echo` for local, `gpt-4o-mini` for openai.'),
-  openaiBaseUrl: str(M, 'https://api.openai.com/v1', 'Base URL of the OpenAI-compatible API (OpenAI, Ollama, vLLM, llama.cpp).'),
+  provider: oneOf(M, ['local', 'openai', 'anthropic'], 'local', 'Primary model provider: the offline `local` echo, an OpenAI-compatible server, or Anthropic.'),
+  model: optStr(M, 'Primary model id; default `local-echo` (local), `gpt-4o-mini` (openai), `claude-sonnet-4-5` (anthropic).'),
+  contextWindow: optInt(M, 'Context window of the primary model, in tokens (shown by models.list).'),
+  maxOutputTokens: optInt(M, 'Most tokens the primary model may generate per turn (provider default when unset).'),
+  fallbacks: optStr(M, 'Failover chain after the primary, as `provider:model` entries separated by commas (e.g. `anthropic:claude-haiku-4-5,local`).'),
+  models: json(M, ModelList, 'Full per-model configuration, JSON list of {id, provider, model, baseUrl?, apiKey? | apiKeyEnv?, contextWindow?, maxOutputTokens?}, in failover order; replaces provider/model/fallbacks.'),
+  openaiBaseUrl: str(M, 'https://api.openai.com/v1', 'Base URL of the OpenAI-compatible API (OpenAI, Ollama, vLLM, llama.cpp server).'),
   openaiApiKey: optStr(M, 'API key for the OpenAI-compatible provider.', { secret: true, envAliases: ['OPENAI_API_KEY'] }),
+  anthropicBaseUrl: str(M, 'https://api.anthropic.com', 'Base URL of the Anthropic Messages API.'),
+  anthropicApiKey: optStr(M, 'API key for Anthropic.', { secret: true, envAliases: ['ANTHROPIC_API_KEY'] }),
   localChunkDelayMs: int(M, 0, 'Delay between the local provider\'s streamed chunks, in ms (0: as fast as possible).', 0, 60_000),
   runTimeoutMs: int(M, 600_000, 'Longest a run may take before it ends with a timeout error, in ms.', 1, 86_400_000),
   providerConnectTimeoutMs: int(M, 10_000, 'Time to connect to a model server, in ms.', 1, 600_000),

@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { OPTIONS, envName, flagName, type Config, type OptionDef, type OptionName } from './config-options.js';
+import { Ajv } from 'ajv';
+import { formatValidationErrors } from '../protocol/validators.js';
+import { OPTIONS, envName, flagName, type Config, type ModelEntry, type OptionDef, type OptionName } from './config-options.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -113,6 +115,8 @@ function parseValue(name: OptionName, def: OptionDef<unknown>, raw: unknown, ori
       if (raw === 'true' || raw === '1') return true;
       if (raw === 'false' || raw === '0') return false;
       return fail('expected true or false');
+    case 'json':
+      return parseJson(def, raw, fail);
     case 'int':
     case 'number': {
       const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
@@ -123,6 +127,23 @@ function parseValue(name: OptionName, def: OptionDef<unknown>, raw: unknown, ori
       return value;
     }
   }
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+
+function parseJson(def: OptionDef<unknown>, raw: unknown, fail: (why: string) => never): unknown {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return fail('expected JSON');
+    }
+  }
+  if (def.schema === undefined) return value;
+  const validate = ajv.compile(def.schema);
+  if (!validate(value)) return fail(formatValidationErrors(validate.errors));
+  return value;
 }
 
 function isLoopbackHost(host: string): boolean {
@@ -138,11 +159,54 @@ function checkCombinations(config: Config): void {
   if (config.preauthMaxPayloadBytes > config.maxPayloadBytes) {
     throw new ConfigError('preauthMaxPayloadBytes must not exceed maxPayloadBytes');
   }
+  modelChain(config, {}); // validates `fallbacks`
 }
 
-/** The model id in effect: the configured one or the provider's default. */
+const DEFAULT_MODELS = { local: 'local-echo', openai: 'gpt-4o-mini', anthropic: 'claude-sonnet-4-5' } as const;
+
+/** The primary model id in effect: the configured one or the provider's default. */
 export function effectiveModel(config: Config): string {
-  return config.model ?? (config.provider === 'openai' ? 'gpt-4o-mini' : 'local-echo');
+  const first = config.models?.[0];
+  if (first !== undefined) return first.model;
+  return config.model ?? DEFAULT_MODELS[config.provider];
+}
+
+/** Default vendor model id of a provider kind. */
+export function defaultModelOf(provider: keyof typeof DEFAULT_MODELS): string {
+  return DEFAULT_MODELS[provider];
+}
+
+/**
+ * The configured models in failover order, with API keys resolved (`apiKeyEnv` read here, the one place that
+ * reads the environment). From `models` when set, else from provider/model/fallbacks and the per-provider
+ * base URL and key options.
+ */
+export function modelChain(config: Config, env: Readonly<Record<string, string | undefined>> = process.env): ModelEntry[] {
+  if (config.models !== undefined) {
+    return config.models.map(({ apiKeyEnv, ...entry }) => {
+      const apiKey = entry.apiKey ?? (apiKeyEnv === undefined ? undefined : env[apiKeyEnv]);
+      return { ...entry, ...(apiKey === undefined || apiKey === '' ? {} : { apiKey }) };
+    });
+  }
+  const entry = (provider: ModelEntry['provider'], model: string, id: string): ModelEntry => {
+    const key = provider === 'openai' ? config.openaiApiKey : provider === 'anthropic' ? config.anthropicApiKey : undefined;
+    const baseUrl = provider === 'openai' ? config.openaiBaseUrl : provider === 'anthropic' ? config.anthropicBaseUrl : undefined;
+    return { id, provider, model, ...(baseUrl === undefined ? {} : { baseUrl }), ...(key === undefined ? {} : { apiKey: key }) };
+  };
+  const primary = {
+    ...entry(config.provider, effectiveModel(config), effectiveModel(config)),
+    ...(config.contextWindow === undefined ? {} : { contextWindow: config.contextWindow }),
+    ...(config.maxOutputTokens === undefined ? {} : { maxOutputTokens: config.maxOutputTokens }),
+  };
+  const fallbacks = (config.fallbacks ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return [primary, ...fallbacks.map((spec) => {
+    const [provider, model] = spec.split(':', 2) as [string, string | undefined];
+    if (provider !== 'openai' && provider !== 'anthropic' && provider !== 'local') {
+      throw new ConfigError(`invalid fallback "${spec}": expected provider:model with provider openai, anthropic or local`);
+    }
+    const id = model ?? defaultModelOf(provider);
+    return entry(provider, id, id);
+  })];
 }
 
 export { isLoopbackHost };
