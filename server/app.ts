@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { EXTENSION_CAPS, type ExtensionCap } from '../protocol/capabilities.js';
 import { CLOSES } from '../protocol/errors.js';
 import { EVENTS } from '../protocol/events.js';
-import { METHOD_NAMES } from '../protocol/registry.js';
+import type { EventDef } from '../protocol/schema.js';
 import { mainSessionKey, DEFAULT_AGENT_ID, MAIN_KEY } from '../protocol/session-key.js';
 import type { Store } from '../memory/store.js';
 import type { IdentityService } from '../identity/types.js';
@@ -22,6 +22,7 @@ import { Broadcaster } from './broadcaster.js';
 import { ChatProjector } from './chat-projector.js';
 import type { Config } from './config-options.js';
 import { effectiveModel } from './config.js';
+import { enabledMethods, offeredExtensions } from './extensions.js';
 import type { Connection, Grant } from './connection.js';
 import { EventLoopMonitor } from './event-loop.js';
 import type { HandshakeContext } from './handshake.js';
@@ -56,9 +57,6 @@ export interface Gateway {
   /** Stop accepting, `shutdown` event, close sockets 1012, drain runs, stop timers and the HTTP server. Safe to call twice. */
   close(reason?: string): Promise<void>;
 }
-
-/** Extension capabilities this build offers (protocol-extensions.md); grows as extensions land. */
-const OFFERED_EXTENSIONS: readonly ExtensionCap[] = [];
 
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const { config, logger, store } = deps;
@@ -100,16 +98,17 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     startedAt,
     version: SERVER_VERSION,
     bootId: randomUUID(),
+    extensions: offeredExtensions(config),
     lastHeartbeat: null,
   };
   const projector = new ChatProjector(broadcaster, { chatDeltaIntervalMs: config.chatDeltaIntervalMs, now, openRunIds: (key) => turns.openRunIds(key) });
   const stopProjecting = events.on(projector.handle);
-  const router = new Router(createHandlers(services), logger, { validateResults: deps.validateResults ?? false });
+  const router = new Router(createHandlers(services), logger, { validateResults: deps.validateResults ?? false, offered: services.extensions });
   let closing = false;
   const handshake: HandshakeContext = {
     preauthMaxPayloadBytes: config.preauthMaxPayloadBytes,
     token: deps.token,
-    extensions: OFFERED_EXTENSIONS,
+    extensions: services.extensions,
     now,
     hello: (conn, grant) => helloOk(services, conn, grant),
     opened: (conn) => opened(services, conn),
@@ -167,8 +166,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   };
 }
 
-/** Event names brainstem may send, for hello-ok's `features.events`. */
-const EVENT_NAMES = Object.keys(EVENTS).filter((name) => name !== 'connect.challenge');
+/** Event names brainstem may send, for hello-ok's `features.events`: core events and the offered extensions'. */
+function enabledEvents(offered: readonly ExtensionCap[]): string[] {
+  return (Object.entries(EVENTS) as [string, EventDef][])
+    .filter(([name, def]) => name !== 'connect.challenge' && (def.extension === undefined || offered.includes(def.extension)))
+    .map(([name]) => name);
+}
 
 function helloOk(services: GatewayServices, conn: Connection, grant: Grant) {
   const { config } = services;
@@ -176,7 +179,7 @@ function helloOk(services: GatewayServices, conn: Connection, grant: Grant) {
     type: 'hello-ok' as const,
     protocol: grant.protocol,
     server: { version: services.version, connId: conn.connId, bootId: services.bootId },
-    features: { methods: [...METHOD_NAMES], events: EVENT_NAMES, capabilities: [...OFFERED_EXTENSIONS] },
+    features: { methods: enabledMethods(services.extensions), events: enabledEvents(services.extensions), capabilities: [...services.extensions] },
     snapshot: {
       presence: services.presence.entries(),
       health: healthSnapshot(services),
@@ -195,8 +198,8 @@ function opened(services: GatewayServices, conn: Connection): void {
   if (grant === undefined) return;
   // A client that asked for a known extension learns what it got; a plain gateway (none offered) stays plain.
   const askedKnown = [...grant.caps].some((cap) => (EXTENSION_CAPS as readonly string[]).includes(cap));
-  if (askedKnown && OFFERED_EXTENSIONS.length > 0) {
-    const capabilities = grantedExtensions([...grant.caps], OFFERED_EXTENSIONS);
+  if (askedKnown && services.extensions.length > 0) {
+    const capabilities = grantedExtensions([...grant.caps], services.extensions);
     services.broadcaster.sendTo(conn, 'session.ack', { capabilities, server: { name: 'brainstem', version: services.version } });
   }
   services.broadcaster.opened(conn);

@@ -70,6 +70,7 @@ function oneOf<const V extends string>(group: string, values: readonly V[], def:
 const G = 'general';
 const M = 'model';
 const L = 'limits';
+const F = 'features';
 
 export const OPTIONS = {
   config: optStr(G, 'Path of an optional JSON config file (camelCase keys).'),
@@ -98,6 +99,10 @@ export const OPTIONS = {
   providerConnectTimeoutMs: int(M, 10_000, 'Time to connect to a model server, in ms.', 1, 600_000),
   providerFirstTokenTimeoutMs: int(M, 60_000, 'Time from request to the first streamed token, in ms.', 1, 3_600_000),
   providerIdleTimeoutMs: int(M, 30_000, 'Longest silence between two streamed chunks, in ms.', 1, 3_600_000),
+
+  memoryV1: bool(F, true, 'Offer the `memory.v1` extension (session memory, memory.* methods). Off: the plain gateway.'),
+  agentRuntimeV1: bool(F, true, 'Offer the `agent.plan.v1` extension (planner, agent.* methods and events). Off: the plain gateway.'),
+  workersV1: bool(F, true, 'Run the background workers (research, execution, status, heartbeat). Off: no worker pool.'),
 
   maxPayloadBytes: int(L, 26_214_400, 'Largest inbound frame after hello-ok, in bytes (larger closes 1009).', 1024),
   preauthMaxPayloadBytes: int(L, 65_536, 'Largest inbound frame before hello-ok, in bytes (larger closes 1009).', 256),

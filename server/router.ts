@@ -8,12 +8,16 @@ import { GatewayError, isGatewayError } from '../protocol/errors.js';
 import { METHODS, isMethodName, type MethodName } from '../protocol/registry.js';
 import { scopeSatisfied, type MethodScope } from '../protocol/scopes.js';
 import { formatValidationErrors, paramValidators, resultValidators, validateRequestFrame } from '../protocol/validators.js';
+import type { ExtensionCap } from '../protocol/capabilities.js';
 import type { Connection } from './connection.js';
+import { methodEnabled } from './extensions.js';
 import type { Handler, Handlers, RequestContext } from './methods/types.js';
 
 export interface RouterOptions {
   /** Check every result against its schema and log mismatches (tests turn this on). */
   validateResults: boolean;
+  /** Extensions offered: methods of other extensions are unknown. */
+  offered: readonly ExtensionCap[];
   /** Called for every answered request, with the time it took in ms. */
   observe?: (method: string, ok: boolean, ms: number) => void;
 }
@@ -40,7 +44,9 @@ export class Router {
     }
     const { id, method } = parsed;
     if (method === 'connect') return this.#fail(conn, id, new GatewayError('CONNECT_REPEATED'));
-    if (!isMethodName(method)) return this.#fail(conn, id, new GatewayError('UNKNOWN_METHOD', { params: { method } }));
+    if (!isMethodName(method) || !methodEnabled(method, this.options.offered)) {
+      return this.#fail(conn, id, new GatewayError('UNKNOWN_METHOD', { params: { method } }));
+    }
     const params = parsed.params ?? {};
     const scope = requiredScope(method, params);
     if (!scopeSatisfied(scope, conn.grant?.scopes ?? [])) {

@@ -1,4 +1,5 @@
 /** Everything method handlers and HTTP routes may use, built once by createGateway and passed in. */
+import type { ExtensionCap } from '../protocol/capabilities.js';
 import type { Config } from './config-options.js';
 import type { Store } from '../memory/store.js';
 import type { IdentityService } from '../identity/types.js';
@@ -27,5 +28,7 @@ export interface GatewayServices {
   readonly version: string;
   /** Random per process start; lets clients notice a restart. */
   readonly bootId: string;
+  /** Extension capabilities offered (from the feature flags). */
+  readonly extensions: readonly ExtensionCap[];
   lastHeartbeat: EventPayload<'heartbeat'> | null;
 }

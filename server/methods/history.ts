@@ -35,7 +35,9 @@ export function chatHistory(services: GatewayServices, session: SessionRecord, p
   const page = services.store.transcript.page(session.key, session.sessionId, limit, offset);
   const kept = withinBudget(page.messages, budget, false);
   const newestSeq = offset === 0 ? page.messages.at(-1)?.seq : undefined;
-  const hasMore = offset + page.messages.length < page.total || kept.length < page.messages.length;
+  // Messages left out for the budget are older than the kept ones: the next page starts right after what was returned.
+  const nextOffset = offset + kept.length;
+  const hasMore = nextOffset < page.total;
   const inFlight = services.turns.inFlight(session.key);
   const { settings } = session;
   return {
@@ -48,7 +50,7 @@ export function chatHistory(services: GatewayServices, session: SessionRecord, p
     ...(settings.fastMode === undefined ? {} : { fastMode: settings.fastMode }),
     ...(settings.verboseLevel === undefined ? {} : { verboseLevel: settings.verboseLevel }),
     hasMore,
-    ...(hasMore ? { nextOffset: offset + page.messages.length } : {}),
+    ...(hasMore ? { nextOffset } : {}),
     deltaCursor: cursorOf(session, newestSeq ?? lastSeqBefore(services, session)),
     ...(inFlight === undefined ? {} : { inFlightRun: inFlight }),
   };
