@@ -111,6 +111,18 @@ export const systemMethods = {
       emoji: Type.Optional(Type.String()),
     }),
   }),
+  'question.list': defineMethod({
+    scope: Scope.QUESTIONS,
+    summary: 'Questions the agent is waiting on; brainstem asks none (always empty).',
+    params: Type.Object({}),
+    result: Type.Object({ questions: Type.Array(AnyRecord) }),
+  }),
+  'plugin.approval.list': defineMethod({
+    scope: Scope.APPROVALS,
+    summary: 'Pending plugin approvals; brainstem has no plugins (always empty).',
+    params: Type.Object({}),
+    result: Type.Array(AnyRecord),
+  }),
   'commands.list': defineMethod({
     scope: Scope.READ,
     summary: 'Slash commands brainstem handles inside a chat message.',

@@ -1,4 +1,5 @@
 /** sessions.* methods: list, subscriptions, describe, send, abort, patch, reset, delete, compact. */
+import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../../protocol/errors.js';
 import type { MethodParams, MethodResult } from '../../protocol/registry.js';
 import type { SettingsPatch } from '../../memory/sessions-store.js';
@@ -21,6 +22,7 @@ type SessionMethods =
   | 'sessions.messages.subscribe'
   | 'sessions.messages.unsubscribe'
   | 'sessions.describe'
+  | 'sessions.create'
   | 'sessions.send'
   | 'session.send'
   | 'sessions.steer'
@@ -65,6 +67,22 @@ export function sessionsHandlers(services: GatewayServices): HandlerGroup<Sessio
     'sessions.describe': (params) => {
       const { key, agentId } = resolve(params.key, params.agentId);
       return { session: row(services.sessions.ensure(key, agentId)) };
+    },
+    'sessions.create': (params) => {
+      const { key, agentId } = resolve(params.key ?? `session-${randomUUID()}`, params.agentId);
+      const settings = pickSettings({ key, ...(params.label === undefined ? {} : { label: params.label }), ...(params.model === undefined ? {} : { model: params.model }), ...(params.thinkingLevel === undefined ? {} : { thinkingLevel: params.thinkingLevel }) });
+      let session = services.sessions.ensure(key, agentId);
+      if (Object.keys(settings).length > 0) session = services.sessions.patch(key, agentId, settings);
+      const ack = params.message === undefined || params.message === '' ? undefined : sendChat(services, { sessionKey: key, agentId, message: params.message, idempotencyKey: params.idempotencyKey, timeoutMs: params.timeoutMs });
+      return {
+        ok: true as const,
+        key,
+        sessionId: session.sessionId,
+        entry: row(services.sessions.get(key) ?? session),
+        runStarted: ack?.status === 'started',
+        ...(ack === undefined ? {} : { runId: ack.runId }),
+        ...(ack?.messageSeq === undefined ? {} : { messageSeq: ack.messageSeq }),
+      };
     },
     'sessions.send': (params) => send(params, 'followup'),
     'session.send': (params) => send(params, 'followup'),

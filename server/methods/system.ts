@@ -14,7 +14,9 @@ type SystemMethods =
   | 'models.list'
   | 'agents.list'
   | 'agent.identity.get'
-  | 'commands.list';
+  | 'commands.list'
+  | 'question.list'
+  | 'plugin.approval.list';
 
 export function systemHandlers(services: GatewayServices): HandlerGroup<SystemMethods> {
   const { identity } = services;
@@ -50,6 +52,8 @@ export function systemHandlers(services: GatewayServices): HandlerGroup<SystemMe
         ...(fields.emoji === undefined ? {} : { emoji: fields.emoji }),
       };
     },
+    'question.list': () => ({ questions: [] }),
+    'plugin.approval.list': () => [],
     'commands.list': () => ({
       commands: [
         { name: 'new', description: 'Start a new session (agent method).', category: 'session', source: 'native' as const, scope: 'text' as const, acceptsArgs: true },
