@@ -92,7 +92,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     provider: deps.provider,
     model,
     broadcaster,
-    presence: new Presence(broadcaster, SERVER_VERSION, startedAt),
+    presence: new Presence(broadcaster, { serverVersion: SERVER_VERSION, startedAt, debounceMs: config.presenceDebounceMs, maxEntries: config.presenceMaxEntries }),
     loop: new EventLoopMonitor(),
     now,
     startedAt,
@@ -147,6 +147,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       periodic.stop();
       stopProjecting();
       projector.close();
+      services.presence.close();
       services.loop.close();
       await app.close();
     })();
@@ -181,7 +182,7 @@ function helloOk(services: GatewayServices, conn: Connection, grant: Grant) {
     server: { version: services.version, connId: conn.connId, bootId: services.bootId },
     features: { methods: enabledMethods(services.extensions), events: enabledEvents(services.extensions), capabilities: [...services.extensions] },
     snapshot: {
-      presence: services.presence.entries(),
+      presence: services.presence.snapshot(),
       health: healthSnapshot(services),
       stateVersion: services.presence.stateVersion,
       uptimeMs: services.now() - services.startedAt,

@@ -111,6 +111,8 @@ export const OPTIONS = {
   tickIntervalMs: int(L, 30_000, 'Interval of `tick` events, in ms.', 10),
   healthIntervalMs: int(L, 60_000, 'Interval of `health` events, in ms.', 10),
   pingIntervalMs: int(L, 25_000, 'WebSocket ping interval; a socket that has not answered the previous ping is closed, in ms.', 10),
+  presenceDebounceMs: int(L, 250, 'Presence changes within this window are sent as one `presence` event, in ms (0: at once).', 0, 60_000),
+  presenceMaxEntries: int(L, 200, 'Most clients listed in hello-ok\'s snapshot and in `presence` events (`system-presence` lists all).', 1, 1_000_000),
   maxConcurrentRuns: int(L, 32, 'Runs streaming at once across all sessions (one per session at most).', 1, 100_000),
   maxQueuedTurnsPerSession: int(L, 64, 'Turns waiting behind the active run of one session.', 1, 100_000),
   maxQueuedRuns: int(L, 10_000, 'Turns waiting across all sessions.', 1, 10_000_000),
