@@ -56,8 +56,11 @@ export class TranscriptStore {
     this.#insert = db.prepare(
       'INSERT INTO messages (id, session_key, session_id, seq, role, body, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    // A message for an older sessionId (a run cut off by a reset ends after it) takes a seq but does not
+    // count in, or preview, the live transcript.
     this.#bump = db.prepare(
-      'UPDATE sessions SET next_seq = next_seq + 1, message_count = message_count + 1, updated_at = ?, last_preview = ? WHERE key = ?',
+      `UPDATE sessions SET next_seq = next_seq + 1, updated_at = ?, message_count = message_count + (session_id = ?),
+         last_preview = CASE WHEN session_id = ? THEN ? ELSE last_preview END WHERE key = ?`,
     );
     this.#page = db.prepare<[string, string, number, number], MessageRow>(
       'SELECT * FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 ORDER BY seq DESC LIMIT ? OFFSET ?',
@@ -85,7 +88,7 @@ export class TranscriptStore {
     if (seq === undefined) throw new Error(`append to unknown session ${sessionKey}`);
     const id = newMemoryId(message.timestamp);
     this.#insert.run(id, sessionKey, sessionId, seq, message.role, JSON.stringify(message), runId ?? null, message.timestamp);
-    this.#bump.run(message.timestamp, messageText(message).slice(0, PREVIEW_MAX_CHARS), sessionKey);
+    this.#bump.run(message.timestamp, sessionId, sessionId, messageText(message).slice(0, PREVIEW_MAX_CHARS), sessionKey);
     return { id, sessionKey, sessionId, seq, message, runId, createdAt: message.timestamp };
   }
 
