@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { GatewayError, isGatewayError } from '../protocol/errors.js';
 import { METHODS, isMethodName, type MethodName } from '../protocol/registry.js';
 import { scopeSatisfied, type MethodScope } from '../protocol/scopes.js';
-import { formatValidationErrors, paramValidators, resultValidators, validateRequestFrame } from '../protocol/validators.js';
+import { formatValidationErrors, paramValidator, resultValidator, validateRequestFrame } from '../protocol/validators.js';
 import type { ExtensionCap } from '../protocol/capabilities.js';
 import type { Connection } from './connection.js';
 import { methodEnabled } from './extensions.js';
@@ -52,7 +52,7 @@ export class Router {
     if (!scopeSatisfied(scope, conn.grant?.scopes ?? [])) {
       return this.#fail(conn, id, new GatewayError('MISSING_SCOPE', { params: { scope }, details: { missingScope: scope, requiredScopes: [scope] } }));
     }
-    const validate = paramValidators[method];
+    const validate = paramValidator(method);
     if (!validate(params)) {
       const detail = formatValidationErrors(validate.errors);
       return this.#fail(conn, id, new GatewayError('INVALID_PARAMS', { params: { method, detail } }));
@@ -93,7 +93,7 @@ export class Router {
   }
 
   #checkResult(method: MethodName, result: unknown, logger: Logger): void {
-    const validate = resultValidators[method];
+    const validate = resultValidator(method);
     if (!validate(result)) {
       logger.error({ errors: validate.errors, result }, `result of ${method} does not match its schema`);
       throw new Error(`result of ${method} does not match its schema: ${formatValidationErrors(validate.errors)}`);
