@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { INTERRUPTED_ATTEMPT, JobStore } from '../../../workers/jobs/job-store.js';
+import { jobDatabase, newJob } from '../../helpers/jobs.js';
+
+function store(): JobStore {
+  return new JobStore(jobDatabase().db);
+}
+
+describe('JobStore state machine', () => {
+  it('goes pending → running → done, counting the attempt and keeping the result', () => {
+    const s = store();
+    const { job, created } = s.insert(newJob('a', { payload: { x: 1 } }), 100);
+    expect(created).toBe(true);
+    expect(job).toMatchObject({ id: 'a', state: 'pending', attempts: 0, nextRunAt: 100, payload: { x: 1 } });
+    expect(s.claim('a', 110)).toBe(true);
+    expect(s.get('a')).toMatchObject({ state: 'running', attempts: 1, startedAt: 110 });
+    expect(s.claim('a', 111)).toBe(false);
+    expect(s.complete('a', { answer: 42 }, 120)).toBe(true);
+    expect(s.get('a')).toMatchObject({ state: 'done', result: { answer: 42 }, progress: 1, endedAt: 120 });
+    expect(s.complete('a', {}, 130)).toBe(false);
+  });
+
+  it('puts a failed attempt back to pending until next_run_at, then dead once attempts are used up', () => {
+    const s = store();
+    s.insert(newJob('a', { maxAttempts: 2 }), 0);
+    s.claim('a', 0);
+    expect(s.retryLater('a', 'boom', 500, 10)).toBe(true);
+    expect(s.get('a')).toMatchObject({ state: 'pending', attempts: 1, lastError: 'boom', nextRunAt: 500 });
+    expect(s.due('background', 499, 10)).toEqual([]);
+    expect(s.nextDueAfter(10)).toBe(500);
+    expect(s.due('background', 500, 10).map((j) => j.id)).toEqual(['a']);
+    s.claim('a', 500);
+    expect(s.kill('a', 'boom again', 510)).toBe(true);
+    expect(s.get('a')).toMatchObject({ state: 'dead', attempts: 2, lastError: 'boom again' });
+    expect(s.deadLetters(10).map((j) => j.id)).toEqual(['a']);
+    expect(s.reset('a', undefined, 600)).toBe(true);
+    expect(s.get('a')).toMatchObject({ state: 'pending', attempts: 0, nextRunAt: 600 });
+    expect(s.get('a')?.lastError).toBeUndefined();
+  });
+
+  it('never claims a held job; clearing the hold makes it due now', () => {
+    const s = store();
+    s.insert(newJob('a', { hold: 'deps' }), 0);
+    expect(s.claim('a', 1)).toBe(false);
+    expect(s.due('background', 10, 10)).toEqual([]);
+    expect(s.setHold('a', undefined, 20)).toBe(true);
+    expect(s.get('a')).toMatchObject({ hold: undefined, nextRunAt: 20 });
+    expect(s.claim('a', 21)).toBe(true);
+  });
+
+  it('cancels pending, running and dead jobs, never finished ones', () => {
+    const s = store();
+    s.insert(newJob('p'), 0);
+    s.insert(newJob('r'), 0);
+    s.claim('r', 0);
+    s.insert(newJob('d'), 0);
+    s.claim('d', 0);
+    s.complete('d', null, 1);
+    for (const id of ['p', 'r']) expect(s.cancel(id, 5)).toBe(true);
+    expect(s.cancel('d', 5)).toBe(false);
+    expect(s.get('p')).toMatchObject({ state: 'failed', cancelled: true, lastError: 'cancelled' });
+    expect(s.get('d')?.state).toBe('done');
+  });
+
+  it('release puts a running job back uncounted, with its hold and a note', () => {
+    const s = store();
+    s.insert(newJob('a'), 0);
+    s.claim('a', 0);
+    expect(s.release('a', 'approval', 5, 'waits for approval')).toBe(true);
+    expect(s.get('a')).toMatchObject({ state: 'pending', attempts: 0, hold: 'approval', lastError: 'waits for approval' });
+  });
+
+  it('returns the first job for a second insert with the same idempotency key', () => {
+    const s = store();
+    s.insert(newJob('first', { idempotencyKey: 'k' }), 0);
+    const again = s.insert(newJob('second', { idempotencyKey: 'k' }), 1);
+    expect(again).toMatchObject({ created: false, job: { id: 'first' } });
+    expect(s.get('second')).toBeUndefined();
+  });
+
+  it('runs a side effect once per key and returns the stored result after that', () => {
+    const s = store();
+    let runs = 0;
+    const effect = () => ({ n: ++runs });
+    expect(s.once('k', 'job', 0, effect)).toEqual({ ran: true, result: { n: 1 } });
+    expect(s.once('k', 'job', 1, effect)).toEqual({ ran: false, result: { n: 1 } });
+    expect(runs).toBe(1);
+    expect(s.hasEffect('k')).toBe(true);
+  });
+
+  it('rolls back the effect record when the effect throws', () => {
+    const s = store();
+    expect(() => s.once('k', 'job', 0, () => {
+      throw new Error('effect failed');
+    })).toThrow('effect failed');
+    expect(s.hasEffect('k')).toBe(false);
+  });
+
+  it('after a restart, puts running jobs back to pending with their attempt counted', () => {
+    const s = store();
+    s.insert(newJob('a'), 0);
+    s.claim('a', 0);
+    s.insert(newJob('b'), 0);
+    expect(s.recoverRunning(9)).toBe(1);
+    expect(s.get('a')).toMatchObject({ state: 'pending', attempts: 1, lastError: INTERRUPTED_ATTEMPT });
+    expect(s.countsByState()).toEqual({ pending: 2, running: 0, done: 0, failed: 0, dead: 0 });
+  });
+
+  it('counts pending jobs per lane, held ones included', () => {
+    const s = store();
+    s.insert(newJob('a', { lane: 'research' }), 0);
+    s.insert(newJob('b', { lane: 'research', hold: 'paused' }), 0);
+    s.insert(newJob('c', { lane: 'background' }), 0);
+    expect(s.pendingByLane()).toEqual(new Map([['research', 2], ['background', 1]]));
+  });
+
+  it('keeps plans with their tasks in order, and prunes finished ones past retention', () => {
+    const s = store();
+    s.insertPlan({ planId: 'p1', runId: 'r1', sessionKey: 'agent:main:main', goal: 'g', createdAt: 0 }, [newJob('t2', { planId: 'p1', position: 1 }), newJob('t1', { planId: 'p1', position: 0 })], 0);
+    expect(s.tasksOf('p1').map((j) => j.id)).toEqual(['t1', 't2']);
+    expect(s.plansOfRun('r1').map((p) => p.planId)).toEqual(['p1']);
+    for (const id of ['t1', 't2']) {
+      s.claim(id, 0);
+      s.complete(id, null, 10);
+    }
+    expect(s.prune(5)).toBe(0);
+    expect(s.prune(20)).toBe(2);
+    expect(s.plan('p1')).toBeUndefined();
+  });
+});

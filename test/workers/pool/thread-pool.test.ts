@@ -1,0 +1,82 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { ThreadPool } from '../../../workers/pool/thread-pool.js';
+import { chunkDocument } from '../../../workers/research/chunker.js';
+
+const require = createRequire(import.meta.url);
+
+/** Burns CPU for `ms` in the thread (it cannot be interrupted from inside). */
+function spin(input: { ms: number }): number {
+  const until = Date.now() + input.ms;
+  let n = 0;
+  while (Date.now() < until) n += 1;
+  return n;
+}
+
+describe('ThreadPool', () => {
+  it('runs the chunker in a worker thread with the same result as in-process', async () => {
+    const pool = new ThreadPool(chunkDocument, 2);
+    onTestFinished(() => pool.close());
+    const text = ['# Title', 'A first paragraph that is short.', 'x '.repeat(150), 'Last words.'].join('\n\n');
+    const input = { text, maxChars: 120 };
+    const inThread = await pool.run(input, new AbortController().signal);
+    expect(inThread).toEqual(chunkDocument(input, require));
+    expect(inThread.every((c) => c.text.length <= 120)).toBe(true);
+    expect(inThread.map((c) => c.chunk)).toEqual(inThread.map((_, i) => i));
+    expect(pool.threads).toBe(1);
+  });
+
+  it('keeps the event loop free while the thread works', async () => {
+    const pool = new ThreadPool(spin, 1);
+    onTestFinished(() => pool.close());
+    const done = pool.run({ ms: 300 }, new AbortController().signal);
+    let ticks = 0;
+    const timer = setInterval(() => (ticks += 1), 10);
+    await done;
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(5);
+  });
+
+  it('aborting a running call rejects at once and ends its thread; the pool goes on', async () => {
+    const pool = new ThreadPool(spin, 1);
+    onTestFinished(() => pool.close());
+    const controller = new AbortController();
+    const call = pool.run({ ms: 10_000 }, controller.signal);
+    const queued = new AbortController();
+    const waiting = pool.run({ ms: 1 }, queued.signal);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    controller.abort(new Error('stop now'));
+    await expect(call).rejects.toThrow('stop now');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(await waiting).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports an error thrown in the thread as a rejection', async () => {
+    const pool = new ThreadPool((input: { boom: string }) => {
+      throw new Error(input.boom);
+    }, 1);
+    onTestFinished(() => pool.close());
+    await expect(pool.run({ boom: 'bad input' }, new AbortController().signal)).rejects.toThrow('bad input');
+  });
+
+  it('close rejects queued calls and is safe twice', async () => {
+    const pool = new ThreadPool(spin, 1);
+    const running = expect(pool.run({ ms: 5_000 }, new AbortController().signal)).rejects.toThrow('closed');
+    const queued = expect(pool.run({ ms: 1 }, new AbortController().signal)).rejects.toThrow('closed');
+    await pool.close();
+    await pool.close();
+    await running;
+    await queued;
+  });
+});
+
+describe('chunkDocument', () => {
+  it('packs paragraphs into chunks, cuts long ones at whitespace, and hashes each chunk', () => {
+    const chunks = chunkDocument({ text: 'one\n\ntwo\n\n' + 'word '.repeat(40), maxChars: 50 }, require);
+    expect(chunks[0]?.text).toBe('one\n\ntwo');
+    expect(chunks.slice(1).every((c) => c.text.length <= 50 && !c.text.startsWith(' '))).toBe(true);
+    expect(chunks[0]?.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(chunkDocument({ text: '  \n\n ', maxChars: 50 }, require)).toEqual([]);
+  });
+});

@@ -1,0 +1,309 @@
+/**
+ * The durable job table: typed functions over prepared statements, one synchronous transaction per change.
+ * Every state change is guarded by the state it comes from, so a late or repeated call changes nothing and
+ * says so (returns false).
+ */
+import type { Db } from '../../memory/db.js';
+import type { JobHold, JobRecord, JobState, NewJob, PlanRecord } from './job-types.js';
+
+interface JobRow {
+  id: string;
+  kind: string;
+  lane: string;
+  state: string;
+  hold: string | null;
+  attempts: number;
+  max_attempts: number;
+  next_run_at: number;
+  last_error: string | null;
+  cancelled: number;
+  idempotency_key: string | null;
+  payload: string;
+  result: string | null;
+  progress: number;
+  run_id: string | null;
+  session_key: string | null;
+  plan_id: string | null;
+  title: string | null;
+  depends_on: string;
+  position: number;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+}
+
+interface PlanRow {
+  plan_id: string;
+  run_id: string;
+  session_key: string;
+  goal: string;
+  created_at: number;
+}
+
+function toJob(row: JobRow): JobRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    lane: row.lane,
+    state: row.state as JobState,
+    hold: (row.hold ?? undefined) as JobHold | undefined,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    nextRunAt: row.next_run_at,
+    lastError: row.last_error ?? undefined,
+    cancelled: row.cancelled === 1,
+    idempotencyKey: row.idempotency_key ?? undefined,
+    payload: JSON.parse(row.payload) as unknown,
+    result: row.result === null ? undefined : (JSON.parse(row.result) as unknown),
+    progress: row.progress,
+    runId: row.run_id ?? undefined,
+    sessionKey: row.session_key ?? undefined,
+    planId: row.plan_id ?? undefined,
+    title: row.title ?? undefined,
+    dependsOn: JSON.parse(row.depends_on) as string[],
+    position: row.position,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    startedAt: row.started_at ?? undefined,
+    endedAt: row.ended_at ?? undefined,
+  };
+}
+
+function toPlan(row: PlanRow): PlanRecord {
+  return { planId: row.plan_id, runId: row.run_id, sessionKey: row.session_key, goal: row.goal, createdAt: row.created_at };
+}
+
+/** The message a job is left with when the process stopped during its attempt. */
+export const INTERRUPTED_ATTEMPT = 'interrupted: the gateway stopped during this attempt';
+
+export class JobStore {
+  readonly #db: Db;
+  readonly #s;
+
+  constructor(db: Db) {
+    this.#db = db;
+    const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
+    this.#s = {
+      insert: p(`INSERT INTO jobs (id, kind, lane, state, hold, max_attempts, next_run_at, idempotency_key, payload, run_id,
+          session_key, plan_id, title, depends_on, position, created_at, updated_at)
+        VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING`),
+      byKey: p<JobRow>('SELECT * FROM jobs WHERE idempotency_key = ?'),
+      get: p<JobRow>('SELECT * FROM jobs WHERE id = ?'),
+      byPlan: p<JobRow>('SELECT * FROM jobs WHERE plan_id = ? ORDER BY position'),
+      insertPlan: p('INSERT INTO plans (plan_id, run_id, session_key, goal, created_at) VALUES (?, ?, ?, ?, ?)'),
+      plan: p<PlanRow>('SELECT * FROM plans WHERE plan_id = ?'),
+      plansOfRun: p<PlanRow>('SELECT * FROM plans WHERE run_id = ? ORDER BY created_at DESC'),
+      recentPlans: p<PlanRow>('SELECT * FROM plans ORDER BY created_at DESC LIMIT ?'),
+      recentPlansOf: p<PlanRow>('SELECT * FROM plans WHERE session_key = ? ORDER BY created_at DESC LIMIT ?'),
+      claim: p(`UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?, updated_at = ?
+        WHERE id = ? AND state = 'pending' AND hold IS NULL`),
+      complete: p(`UPDATE jobs SET state = 'done', result = ?, progress = 1, last_error = NULL, ended_at = ?, updated_at = ?
+        WHERE id = ? AND state = 'running'`),
+      retryLater: p(`UPDATE jobs SET state = 'pending', last_error = ?, next_run_at = ?, updated_at = ? WHERE id = ? AND state = 'running'`),
+      kill: p(`UPDATE jobs SET state = 'dead', last_error = ?, ended_at = ?, updated_at = ? WHERE id = ? AND state = 'running'`),
+      fail: p(`UPDATE jobs SET state = 'failed', last_error = ?, ended_at = ?, updated_at = ? WHERE id = ? AND state = 'running'`),
+      cancel: p(`UPDATE jobs SET state = 'failed', cancelled = 1, hold = NULL, last_error = 'cancelled', ended_at = ?, updated_at = ?
+        WHERE id = ? AND state IN ('pending', 'running', 'dead')`),
+      release: p(`UPDATE jobs SET state = 'pending', attempts = max(attempts - 1, 0), hold = ?, last_error = coalesce(?, last_error),
+          updated_at = ? WHERE id = ? AND state = 'running'`),
+      setHold: p(`UPDATE jobs SET hold = ?, next_run_at = ?, updated_at = ? WHERE id = ? AND state = 'pending'`),
+      reset: p(`UPDATE jobs SET state = 'pending', attempts = 0, cancelled = 0, hold = ?, last_error = NULL, result = NULL,
+          progress = 0, next_run_at = ?, started_at = NULL, ended_at = NULL, updated_at = ?
+        WHERE id = ? AND state IN ('failed', 'dead')`),
+      progress: p(`UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND state = 'running'`),
+      due: p<JobRow>(`SELECT * FROM jobs WHERE state = 'pending' AND hold IS NULL AND lane = ? AND next_run_at <= ?
+        ORDER BY next_run_at, created_at LIMIT ?`),
+      nextDue: p<{ at: number | null }>(`SELECT min(next_run_at) AS at FROM jobs WHERE state = 'pending' AND hold IS NULL AND next_run_at > ?`),
+      approve: p(`UPDATE jobs SET payload = json_set(payload, '$.approved', json('true')), updated_at = ? WHERE id = ?`),
+      pendingByLane: p<{ lane: string; n: number }>(`SELECT lane, count(*) AS n FROM jobs WHERE state = 'pending' GROUP BY lane`),
+      byState: p<{ state: string; n: number }>('SELECT state, count(*) AS n FROM jobs GROUP BY state'),
+      recover: p(`UPDATE jobs SET state = 'pending', last_error = ?, updated_at = ? WHERE state = 'running'`),
+      dead: p<JobRow>(`SELECT * FROM jobs WHERE state = 'dead' ORDER BY updated_at DESC LIMIT ?`),
+      hasEffect: p<{ key: string }>('SELECT key FROM job_effects WHERE key = ?'),
+      effect: p<{ result: string | null }>('SELECT result FROM job_effects WHERE key = ?'),
+      recordEffect: p('INSERT INTO job_effects (key, job_id, result, created_at) VALUES (?, ?, ?, ?)'),
+      pruneJobs: p(`DELETE FROM jobs WHERE ended_at < ? AND state IN ('done', 'failed')
+        AND (plan_id IS NULL OR plan_id IN (SELECT plan_id FROM plans WHERE created_at < ?))`),
+      prunePlans: p(`DELETE FROM plans WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.plan_id = plans.plan_id)`),
+      pruneEffects: p(`DELETE FROM job_effects WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = job_effects.job_id)`),
+    };
+  }
+
+  /** Runs `fn` in one transaction. */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
+  }
+
+  /** Adds a job; with an idempotency key already used, returns that job instead (`created: false`). */
+  insert(job: NewJob, now: number): { job: JobRecord; created: boolean } {
+    const { changes } = this.#s.insert.run(
+      job.id,
+      job.kind,
+      job.lane,
+      job.hold ?? null,
+      job.maxAttempts,
+      job.nextRunAt ?? now,
+      job.idempotencyKey ?? null,
+      JSON.stringify(job.payload ?? {}),
+      job.runId ?? null,
+      job.sessionKey ?? null,
+      job.planId ?? null,
+      job.title ?? null,
+      JSON.stringify(job.dependsOn ?? []),
+      job.position ?? 0,
+      now,
+      now,
+    );
+    if (changes > 0) return { job: this.get(job.id) as JobRecord, created: true };
+    const existing = this.#s.byKey.get(job.idempotencyKey ?? null);
+    if (existing === undefined) throw new Error(`job ${job.id} was not inserted`);
+    return { job: toJob(existing), created: false };
+  }
+
+  /** Adds a plan and its tasks in one transaction. */
+  insertPlan(plan: PlanRecord, tasks: readonly NewJob[], now: number): JobRecord[] {
+    return this.transaction(() => {
+      this.#s.insertPlan.run(plan.planId, plan.runId, plan.sessionKey, plan.goal, plan.createdAt);
+      return tasks.map((task) => this.insert(task, now).job);
+    });
+  }
+
+  get(id: string): JobRecord | undefined {
+    const row = this.#s.get.get(id);
+    return row === undefined ? undefined : toJob(row);
+  }
+
+  tasksOf(planId: string): JobRecord[] {
+    return this.#s.byPlan.all(planId).map(toJob);
+  }
+
+  plan(planId: string): PlanRecord | undefined {
+    const row = this.#s.plan.get(planId);
+    return row === undefined ? undefined : toPlan(row);
+  }
+
+  plansOfRun(runId: string): PlanRecord[] {
+    return this.#s.plansOfRun.all(runId).map(toPlan);
+  }
+
+  /** Newest plans first, of one session or of all. */
+  recentPlans(limit: number, sessionKey?: string): PlanRecord[] {
+    const rows = sessionKey === undefined ? this.#s.recentPlans.all(limit) : this.#s.recentPlansOf.all(sessionKey, limit);
+    return rows.map(toPlan);
+  }
+
+  /** pending → running, counting the attempt; false when the job is not pending and runnable. */
+  claim(id: string, now: number): boolean {
+    return this.#s.claim.run(now, now, id).changes > 0;
+  }
+
+  complete(id: string, result: unknown, now: number): boolean {
+    return this.#s.complete.run(JSON.stringify(result ?? null), now, now, id).changes > 0;
+  }
+
+  /** running → pending, to run again at `nextRunAt` (the attempt counts). */
+  retryLater(id: string, error: string, nextRunAt: number, now: number): boolean {
+    return this.#s.retryLater.run(error, nextRunAt, now, id).changes > 0;
+  }
+
+  /** running → dead (a dead letter). */
+  kill(id: string, error: string, now: number): boolean {
+    return this.#s.kill.run(error, now, now, id).changes > 0;
+  }
+
+  /** running → failed (a permanent error; not retried by itself). */
+  fail(id: string, error: string, now: number): boolean {
+    return this.#s.fail.run(error, now, now, id).changes > 0;
+  }
+
+  /** pending, running or dead → failed with `cancelled`. */
+  cancel(id: string, now: number): boolean {
+    return this.#s.cancel.run(now, now, id).changes > 0;
+  }
+
+  /** running → pending without counting the attempt (paused, blocked, or shut down), with an optional hold and note. */
+  release(id: string, hold: JobHold | undefined, now: number, note?: string): boolean {
+    return this.#s.release.run(hold ?? null, note ?? null, now, id).changes > 0;
+  }
+
+  /** Sets or clears a pending job's hold; clearing makes it due now. */
+  setHold(id: string, hold: JobHold | undefined, now: number): boolean {
+    const job = this.get(id);
+    if (job === undefined || job.state !== 'pending') return false;
+    return this.#s.setHold.run(hold ?? null, hold === undefined ? now : job.nextRunAt, now, id).changes > 0;
+  }
+
+  /** failed or dead → pending with fresh attempts (agent.control retry). */
+  reset(id: string, hold: JobHold | undefined, now: number): boolean {
+    return this.#s.reset.run(hold ?? null, now, now, id).changes > 0;
+  }
+
+  setProgress(id: string, fraction: number, now: number): boolean {
+    return this.#s.progress.run(Math.min(1, Math.max(0, fraction)), now, id).changes > 0;
+  }
+
+  /** Runnable jobs of a lane whose time has come, oldest due first. */
+  due(lane: string, now: number, limit: number): JobRecord[] {
+    return this.#s.due.all(lane, now, limit).map(toJob);
+  }
+
+  /** The earliest `nextRunAt` after `now` of a runnable pending job (one waiting out its backoff), or undefined. */
+  nextDueAfter(now: number): number | undefined {
+    return this.#s.nextDue.get(now)?.at ?? undefined;
+  }
+
+  /** Marks a job's payload `approved: true` (a task an operator resumed after it asked for approval). */
+  approve(id: string, now: number): boolean {
+    return this.#s.approve.run(now, id).changes > 0;
+  }
+
+  /** Pending jobs per lane (held ones included): what admission counts against `maxQueue`. */
+  pendingByLane(): Map<string, number> {
+    return new Map(this.#s.pendingByLane.all().map((row) => [row.lane, row.n]));
+  }
+
+  countsByState(): Record<JobState, number> {
+    const counts: Record<JobState, number> = { pending: 0, running: 0, done: 0, failed: 0, dead: 0 };
+    for (const row of this.#s.byState.all()) counts[row.state as JobState] = row.n;
+    return counts;
+  }
+
+  /** After a restart: every job left running goes back to pending (its attempt counts). Returns how many. */
+  recoverRunning(now: number): number {
+    return this.#s.recover.run(INTERRUPTED_ATTEMPT, now).changes;
+  }
+
+  deadLetters(limit: number): JobRecord[] {
+    return this.#s.dead.all(limit).map(toJob);
+  }
+
+  hasEffect(key: string): boolean {
+    return this.#s.hasEffect.get(key) !== undefined;
+  }
+
+  /**
+   * Runs a side effect once per key: inside one transaction, checks the ledger, runs `effect` and records the
+   * key. `effect` must be synchronous and write only through this database (or be idempotent itself), so the
+   * effect and its record commit together. A key already recorded returns the stored result without running.
+   */
+  once<T>(key: string, jobId: string, now: number, effect: () => T): { ran: boolean; result: T } {
+    return this.transaction(() => {
+      const done = this.#s.effect.get(key);
+      if (done !== undefined) return { ran: false, result: (done.result === null ? undefined : JSON.parse(done.result)) as T };
+      const result = effect();
+      this.#s.recordEffect.run(key, jobId, result === undefined ? null : JSON.stringify(result), now);
+      return { ran: true, result };
+    });
+  }
+
+  /** Drops finished jobs, plans and effect records older than `before`; returns the jobs dropped. */
+  prune(before: number): number {
+    return this.transaction(() => {
+      const jobs = this.#s.pruneJobs.run(before, before).changes;
+      this.#s.prunePlans.run(before);
+      this.#s.pruneEffects.run(before);
+      return jobs;
+    });
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * A small pool of worker threads for CPU-heavy pure functions (chunking and hashing documents), so the event
+ * loop never blocks on them. The function's source is sent to the thread (`new Worker(code, {eval: true})`):
+ * it must be self-contained — no imports or outer variables; it gets `require` as its second argument — which
+ * works the same from TypeScript sources under tsx/vitest and from the compiled build.
+ *
+ * Threads start on first use, up to `size`, and run one call at a time. Aborting a call that is queued drops
+ * it; aborting one that runs terminates its thread (a new one starts when needed): abort is immediate.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** A function that can run in a thread: plain data in, plain data out. */
+export type ThreadFunction<I, O> = (input: I, require: (id: string) => unknown) => O;
+
+interface Call {
+  input: unknown;
+  signal: AbortSignal;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+  onAbort: () => void;
+}
+
+interface Thread {
+  worker: Worker;
+  call: Call | undefined;
+}
+
+function threadSource(fn: ThreadFunction<never, unknown>): string {
+  // `__name` shim: some transpilers (keepNames) wrap inner functions in a helper the thread would not have.
+  return `'use strict';
+const { parentPort } = require('node:worker_threads');
+const __name = (f) => f;
+const handle = (${fn.toString()});
+parentPort.on('message', (input) => {
+  let reply;
+  try { reply = { ok: true, value: handle(input, require) }; }
+  catch (err) { reply = { ok: false, error: err && err.message ? String(err.message) : String(err) }; }
+  parentPort.postMessage(reply);
+});`;
+}
+
+export class ThreadPool<I, O> {
+  readonly #source: string;
+  readonly #size: number;
+  readonly #threads = new Set<Thread>();
+  readonly #queue: Call[] = [];
+  #closed = false;
+
+  constructor(fn: ThreadFunction<I, O>, size: number) {
+    this.#source = threadSource(fn as ThreadFunction<never, unknown>);
+    this.#size = Math.max(1, size);
+  }
+
+  /** Threads started (at most `size`). */
+  get threads(): number {
+    return this.#threads.size;
+  }
+
+  /** Runs the function in a thread; rejects with the signal's reason as soon as it aborts. */
+  run(input: I, signal: AbortSignal): Promise<O> {
+    if (this.#closed) return Promise.reject(new Error('thread pool closed'));
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<O>((resolve, reject) => {
+      const call: Call = { input, signal, resolve: resolve as (value: unknown) => void, reject, onAbort: () => this.#abort(call) };
+      signal.addEventListener('abort', call.onAbort, { once: true });
+      this.#queue.push(call);
+      this.#dispatch();
+    });
+  }
+
+  /** Terminates every thread and rejects what is queued or running. Safe to call twice. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const call of this.#queue.splice(0)) this.#settle(call, new Error('thread pool closed'));
+    const threads = [...this.#threads];
+    this.#threads.clear();
+    for (const thread of threads) if (thread.call !== undefined) this.#settle(thread.call, new Error('thread pool closed'));
+    await Promise.all(threads.map((thread) => thread.worker.terminate()));
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      const thread = this.#idleThread();
+      if (thread === undefined) return;
+      const call = this.#queue.shift() as Call;
+      thread.call = call;
+      thread.worker.postMessage(call.input);
+    }
+  }
+
+  #idleThread(): Thread | undefined {
+    for (const thread of this.#threads) if (thread.call === undefined) return thread;
+    if (this.#threads.size >= this.#size) return undefined;
+    const thread: Thread = { worker: new Worker(this.#source, { eval: true }), call: undefined };
+    thread.worker.unref();
+    thread.worker.on('message', (reply: { ok: boolean; value?: unknown; error?: string }) => {
+      const call = thread.call;
+      thread.call = undefined;
+      if (call !== undefined) {
+        if (reply.ok) this.#settle(call, undefined, reply.value);
+        else this.#settle(call, new Error(reply.error ?? 'thread function failed'));
+      }
+      this.#dispatch();
+    });
+    const lost = (err: unknown): void => {
+      if (!this.#threads.delete(thread)) return;
+      if (thread.call !== undefined) this.#settle(thread.call, err instanceof Error ? err : new Error('worker thread exited'));
+      thread.call = undefined;
+      this.#dispatch();
+    };
+    thread.worker.on('error', lost);
+    thread.worker.on('exit', () => lost(new Error('worker thread exited')));
+    this.#threads.add(thread);
+    return thread;
+  }
+
+  #abort(call: Call): void {
+    const queued = this.#queue.indexOf(call);
+    if (queued >= 0) this.#queue.splice(queued, 1);
+    for (const thread of this.#threads) {
+      if (thread.call !== call) continue;
+      this.#threads.delete(thread);
+      thread.call = undefined;
+      void thread.worker.terminate();
+    }
+    this.#settle(call, call.signal.reason);
+    this.#dispatch();
+  }
+
+  #settle(call: Call, err: unknown, value?: unknown): void {
+    call.signal.removeEventListener('abort', call.onAbort);
+    if (err === undefined) call.resolve(value);
+    else call.reject(err);
+  }
+}
