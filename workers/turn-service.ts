@@ -15,6 +15,7 @@ import { ActiveRun, type TurnRequest } from './runs/active-run.js';
 import { SessionScheduler } from './runs/session-scheduler.js';
 import { RunWaiters, type WaitResult } from './runs/run-waiters.js';
 import { recoverInterruptedRuns } from './runs/recovery.js';
+import type { TurnAdmission, TurnBrain } from './brain/turn-brain.js';
 
 export interface TurnLimits {
   maxConcurrentRuns: number;
@@ -28,6 +29,8 @@ export interface TurnLimits {
 
 export interface TurnServiceDeps extends ExecutorDeps {
   limits: TurnLimits;
+  /** The primary brain (agentRuntimeV1 + workersV1): plans after the reply and appends the final part. */
+  brain?: TurnBrain | undefined;
 }
 
 export interface SubmitTurn {
@@ -88,16 +91,26 @@ export class TurnService {
         });
       }
     }
-    const accepted = this.#deps.store.turns.accept({
-      idempotencyKey: input.idempotencyKey,
-      method: input.kind,
-      requestHash,
-      sessionKey: input.sessionKey,
-      agentId: input.agentId,
-      kind: input.kind,
-      userMessage: { role: 'user', content: input.message, timestamp: now },
-      now,
-    });
+    // The brain reserves lane room for work it can plan now (QUEUE_FULL before anything is stored).
+    const admission: TurnAdmission | undefined = known === undefined ? this.#deps.brain?.admit(input) : undefined;
+    let accepted: ReturnType<Store['turns']['accept']>;
+    try {
+      accepted = this.#deps.store.turns.accept({
+        idempotencyKey: input.idempotencyKey,
+        method: input.kind,
+        requestHash,
+        sessionKey: input.sessionKey,
+        agentId: input.agentId,
+        kind: input.kind,
+        userMessage: { role: 'user', content: input.message, timestamp: now },
+        now,
+      });
+    } catch (err) {
+      admission?.release();
+      throw err;
+    }
+    if (accepted.kind === 'accepted') admission?.commit(input.idempotencyKey);
+    else admission?.release();
     if (accepted.kind === 'conflict') {
       throw new GatewayError('CHAT_REQUEST_CONFLICT', { details: { reason: 'chat-request-conflict' } });
     }
@@ -200,7 +213,7 @@ export class TurnService {
   async #execute(run: ActiveRun): Promise<void> {
     if (run.signal.aborted) return this.#finish(run, notStarted(run, this.#deps.now()));
     const executed = await executeRun(run, this.#deps);
-    this.#finish(run, executed);
+    this.#finish(run, this.#deps.brain === undefined ? executed : await this.#deps.brain.continueRun(run, executed));
   }
 
   #cancel(run: ActiveRun, reason: 'aborted' | 'interrupted'): void {
