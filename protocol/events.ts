@@ -4,6 +4,7 @@ import { AnyRecord, AssistantSnapshot, ChatMessage, EpochMs, Usage, defineEvent 
 import { Scope } from './scopes.js';
 import { HealthSnapshot, PresenceEntry } from './methods/connect.js';
 import { HeartbeatPayload } from './methods/system.js';
+import { agentPlanEvents } from './methods/agent-plan.js';
 import { SessionRow } from './methods/sessions.js';
 
 const ChatBase = {
@@ -82,6 +83,7 @@ export const EVENTS = {
   }),
   chat: defineEvent({ scope: Scope.READ, summary: 'Chat run stream: delta, final, aborted, error, status.', payload: ChatEventPayload }),
   agent: defineEvent({ scope: Scope.READ, summary: 'Agent run stream: lifecycle and assistant text.', payload: AgentEventPayload }),
+  ...agentPlanEvents,
   tick: defineEvent({ scope: 'none', summary: 'Keep-alive every tickIntervalMs.', payload: Type.Object({ ts: EpochMs }) }),
   presence: defineEvent({
     scope: Scope.READ,

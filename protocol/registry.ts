@@ -4,6 +4,7 @@
  */
 import type { Static } from '@sinclair/typebox';
 import { agentMethods } from './methods/agent.js';
+import { agentPlanMethods } from './methods/agent-plan.js';
 import { chatMethods } from './methods/chat.js';
 import { sessionsMethods } from './methods/sessions.js';
 import { systemMethods } from './methods/system.js';
@@ -13,6 +14,7 @@ export const METHODS = {
   ...systemMethods,
   ...chatMethods,
   ...agentMethods,
+  ...agentPlanMethods,
   ...sessionsMethods,
   /** protocol-extensions.md: `session.send` is an alias of `sessions.send`. */
   'session.send': sessionsMethods['sessions.send'],

@@ -18,6 +18,9 @@ import type { ModelProvider } from '../workers/providers/types.js';
 import { RuntimeEvents } from '../workers/run-events.js';
 import { SessionService } from '../workers/session-service.js';
 import { TurnService } from '../workers/turn-service.js';
+import type { JobHandler } from '../workers/jobs/job-runner.js';
+import { agentProjector } from './agent-projector.js';
+import { setupAgent } from './agent-setup.js';
 import { Broadcaster } from './broadcaster.js';
 import { ChatProjector } from './chat-projector.js';
 import type { Config } from './config-options.js';
@@ -48,6 +51,8 @@ export interface GatewayDeps {
   now?: () => number;
   /** Check every method result against its schema (tests). */
   validateResults?: boolean;
+  /** More job handlers for the agent runtime, by kind (tests). */
+  agentHandlers?: ReadonlyMap<string, JobHandler>;
 }
 
 export interface Gateway {
@@ -64,7 +69,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const startedAt = now();
   const events = new RuntimeEvents((err) => logger.error({ err }, 'runtime event listener failed'));
   const model = effectiveModel(config);
+  // issue 5: the agent runtime (undefined with agentRuntimeV1 off); its brain plans inside the turns.
+  const agent = setupAgent({ config, store, provider: deps.provider, model, identity: deps.identity, events, turns: () => turns, now, logger, handlers: deps.agentHandlers });
   const turns = new TurnService({
+    brain: agent?.runtime.brain,
     store,
     provider: deps.provider,
     identity: deps.identity,
@@ -82,12 +90,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   const interrupted = turns.recover();
   if (interrupted > 0) logger.warn({ interrupted }, 'runs cut off by the previous shutdown were marked interrupted');
+  agent?.runtime.start();
   const broadcaster = new Broadcaster();
   const services: GatewayServices = {
     config,
     store,
     turns,
     sessions: new SessionService(store, turns, events, now),
+    agent,
     identity: deps.identity,
     provider: deps.provider,
     model,
@@ -103,6 +113,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   };
   const projector = new ChatProjector(broadcaster, { chatDeltaIntervalMs: config.chatDeltaIntervalMs, now, openRunIds: (key) => turns.openRunIds(key) });
   const stopProjecting = events.on(projector.handle);
+  const stopAgentEvents = agent?.runtime.events.on(agentProjector(broadcaster, services));
   const router = new Router(createHandlers(services), logger, { validateResults: deps.validateResults ?? false, offered: services.extensions });
   let closing = false;
   const handshake: HandshakeContext = {
@@ -144,6 +155,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       broadcaster.broadcast('shutdown', { reason });
       for (const conn of [...broadcaster.connections()]) conn.close(CLOSES.SERVICE_RESTART.code, CLOSES.SERVICE_RESTART.reason);
       await turns.close(config.shutdownGraceMs);
+      await agent?.close();
+      stopAgentEvents?.();
       periodic.stop();
       stopProjecting();
       projector.close();

@@ -71,6 +71,7 @@ const G = 'general';
 const M = 'model';
 const L = 'limits';
 const F = 'features';
+const W = 'workers';
 
 export const OPTIONS = {
   config: optStr(G, 'Path of an optional JSON config file (camelCase keys).'),
@@ -121,6 +122,30 @@ export const OPTIONS = {
   historyMaxBytes: int(L, 6_291_456, 'Largest chat.history payload, in bytes (oldest messages are left out).', 1024),
   agentWaitDefaultMs: int(L, 30_000, 'agent.wait timeout when the request has none, in ms.', 0),
   shutdownGraceMs: int(L, 5_000, 'Time running turns get to finish on shutdown before they are aborted, in ms.', 0),
+
+  workerPoolConcurrency: int(W, 4, 'Worker jobs running at once across all lanes.', 1, 1_024),
+  laneInteractiveConcurrency: int(W, 2, 'Jobs running at once in the `interactive` lane (execution and status tasks of plans).', 1, 1_024),
+  laneInteractiveMaxQueue: int(W, 256, 'Jobs admitted to the `interactive` lane and not yet running; more are refused with QUEUE_FULL.', 1, 1_000_000),
+  laneResearchConcurrency: int(W, 2, 'Jobs running at once in the `research` lane (research tasks, workspace indexing).', 1, 1_024),
+  laneResearchMaxQueue: int(W, 256, 'Jobs admitted to the `research` lane and not yet running; more are refused with QUEUE_FULL.', 1, 1_000_000),
+  laneBackgroundConcurrency: int(W, 1, 'Jobs running at once in the `background` lane (heartbeat, speculative tasks, memory writes).', 1, 1_024),
+  laneBackgroundMaxQueue: int(W, 1_024, 'Jobs admitted to the `background` lane and not yet running; more are refused with QUEUE_FULL.', 1, 1_000_000),
+  laneAgingMs: int(W, 5_000, 'A waiting job moves up one lane priority for every this long it has waited, so background work is never starved, in ms.', 1),
+  workerThreads: int(W, 2, 'Worker threads for CPU-heavy work (chunking and hashing documents); started on first use.', 1, 64),
+  jobMaxAttempts: int(W, 3, 'Attempts a job gets before it becomes a dead letter.', 1, 100),
+  jobBackoffBaseMs: int(W, 1_000, 'Wait before the first retry of a failed job, doubled for each further attempt, with jitter, in ms.', 1),
+  jobBackoffMaxMs: int(W, 60_000, 'Longest wait before a retry of a failed job, in ms.', 1),
+  jobTimeoutMs: int(W, 120_000, 'Longest one attempt of a job may take before it counts as failed, in ms.', 1),
+  jobRetentionMs: int(W, 604_800_000, 'Finished plans and jobs are kept this long for agent.status, in ms.', 1_000),
+  plannerMode: oneOf(W, ['auto', 'rules', 'model'], 'auto', 'How the brain plans: rules (a numbered or bulleted list in the message becomes tasks), model (asks the model for a JSON plan), auto (rules with the offline local provider, model otherwise).'),
+  planMaxTasks: int(W, 8, 'Most tasks in one plan; longer lists are cut.', 1, 100),
+  plannerTimeoutMs: int(W, 30_000, 'Longest the planning model call may take; past it the turn goes on without a plan, in ms.', 1),
+  heartbeatIntervalMs: int(W, 1_800_000, 'Interval of the heartbeat worker, in ms (0: no heartbeat).', 0),
+  staleTaskMs: int(W, 600_000, 'A pending or running task unchanged this long is reported stale by the heartbeat, in ms.', 1),
+  researchMaxFiles: int(W, 2_000, 'Most workspace files the research worker indexes.', 1, 1_000_000),
+  researchMaxFileBytes: int(W, 1_048_576, 'Largest workspace file the research worker indexes, in bytes.', 1),
+  researchChunkChars: int(W, 2_000, 'Characters per indexed document chunk.', 100, 1_000_000),
+  agentStatusMaxRuns: int(W, 50, 'Most runs agent.status lists.', 1, 10_000),
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -7,6 +7,7 @@ import type { EventPayload } from '../protocol/events.js';
 import type { ModelProvider } from '../workers/providers/types.js';
 import type { SessionService } from '../workers/session-service.js';
 import type { TurnService } from '../workers/turn-service.js';
+import type { GatewayAgent } from './agent-setup.js';
 import type { Broadcaster } from './broadcaster.js';
 import type { EventLoopMonitor } from './event-loop.js';
 import type { Presence } from './presence.js';
@@ -16,6 +17,8 @@ export interface GatewayServices {
   readonly store: Store;
   readonly turns: TurnService;
   readonly sessions: SessionService;
+  /** The agent runtime (jobs, lanes, workers, brain); undefined when agentRuntimeV1 is off. */
+  readonly agent: GatewayAgent | undefined;
   readonly identity: IdentityService;
   readonly provider: ModelProvider;
   /** Default model id. */

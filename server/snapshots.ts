@@ -46,6 +46,7 @@ export function statusSnapshot(services: GatewayServices): Record<string, unknow
     queuedRuns: runs.queued,
     lanes: [
       { name: 'sessions', running: runs.running, queued: runs.queued, concurrency: services.config.maxConcurrentRuns, maxQueue: services.config.maxQueuedRuns },
+      ...(services.agent !== undefined && services.config.workersV1 ? services.agent.runtime.runner.lanes() : []),
     ],
     eventLoopLagMs: services.loop.read(),
     heapMB: Math.round((memory.heapUsed / 1_048_576) * 10) / 10,

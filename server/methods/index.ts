@@ -1,6 +1,7 @@
 /** The handler table: one handler per registry method, checked by the type. */
 import type { GatewayServices } from '../services.js';
 import { agentHandlers } from './agent.js';
+import { agentPlanHandlers } from './agent-plan.js';
 import { chatHandlers } from './chat.js';
 import { sessionsHandlers } from './sessions.js';
 import { systemHandlers } from './system.js';
@@ -11,6 +12,7 @@ export function createHandlers(services: GatewayServices): Handlers {
     ...systemHandlers(services),
     ...chatHandlers(services),
     ...agentHandlers(services),
+    ...agentPlanHandlers(services),
     ...sessionsHandlers(services),
   };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { onTestFinished } from 'vitest';
-import { createGateway, type Gateway } from '../../server/app.js';
+import { createGateway, type Gateway, type GatewayDeps } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import type { Config, OptionName } from '../../server/config-options.js';
 import { openStore, type Store } from '../../memory/store.js';
@@ -25,6 +25,8 @@ export interface TestGatewayOptions {
   token?: string | null;
   /** Register close with onTestFinished (default true); false for beforeAll-scoped gateways. */
   autoClose?: boolean;
+  /** More job handlers for the agent runtime, by kind (a kind of its own replaces the built-in worker). */
+  agentHandlers?: GatewayDeps['agentHandlers'];
 }
 
 export interface TestGateway {
@@ -50,7 +52,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const store = openStore(dataDir);
   const provider = options.provider ?? createLocalProvider({ chunkDelayMs: config.localChunkDelayMs });
   const identity = options.identity ?? fixedIdentity();
-  const gateway = await createGateway({ config, logger, store, provider, identity, token, validateResults: true });
+  const gateway = await createGateway({ config, logger, store, provider, identity, token, validateResults: true, ...(options.agentHandlers === undefined ? {} : { agentHandlers: options.agentHandlers }) });
   const { url, port } = await gateway.listen();
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> =>

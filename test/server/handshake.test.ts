@@ -184,7 +184,7 @@ describe('handshake', () => {
   });
 
   it('sends session.ack only when the gateway offers extensions', async () => {
-    const gw = await startTestGateway();
+    const gw = await startTestGateway({ config: { memoryV1: false, agentRuntimeV1: false } });
     const client = await RawClient.connect(gw.url, { token: TEST_TOKEN, caps: ['memory.v1', 'no-such-cap'] });
     await client.request('health', {});
     expect(client.events('session.ack')).toEqual([]);
