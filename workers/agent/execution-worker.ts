@@ -119,11 +119,15 @@ export class ExecutionWorker {
     const tasks = this.tasks(job.planId);
     const wasSettled = planSettled(tasks.map((t) => (t.id === job.id ? previous : t)));
     this.#progress(job, tasks);
-    if (stateNow === 'done') this.#releaseDependents(job.id, tasks);
-    if (stateNow === 'cancelled') for (const dependent of tasks) if (dependent.dependsOn.includes(job.id)) this.#deps.runner().cancel(dependent.id);
+    let touched = false;
+    if (stateNow === 'done') touched = this.#releaseDependents(job.id, tasks);
+    if (stateNow === 'cancelled') {
+      for (const dependent of tasks) if (dependent.dependsOn.includes(job.id) && this.#deps.runner().cancel(dependent.id)) touched = true;
+    }
     const blocked = this.#blockedNeeds(job);
     if (blocked !== undefined && taskState(previous) !== stateNow) this.#blocked(job, blocked);
-    const latest = this.tasks(job.planId);
+    // Re-read only when this change moved other tasks (their own changes were reported on the way).
+    const latest = touched ? this.tasks(job.planId) : tasks;
     if (planSettled(latest)) {
       if (!wasSettled) this.#planSettled(job, latest);
       for (const wake of this.#waiters.get(job.planId) ?? []) wake();
@@ -149,11 +153,14 @@ export class ExecutionWorker {
     return job.dependsOn.every((id) => tasks.find((t) => t.id === id)?.state === 'done');
   }
 
-  #releaseDependents(doneId: string, tasks: readonly JobRecord[]): void {
+  /** Lets the tasks waiting only for `doneId` run; true when one was released. */
+  #releaseDependents(doneId: string, tasks: readonly JobRecord[]): boolean {
+    let released = false;
     for (const dependent of tasks) {
       if (dependent.hold !== 'deps' || !dependent.dependsOn.includes(doneId)) continue;
-      if (this.depsDone(dependent, this.tasks(dependent.planId as string))) this.#deps.runner().unhold(dependent.id);
+      if (this.depsDone(dependent, tasks) && this.#deps.runner().unhold(dependent.id)) released = true;
     }
+    return released;
   }
 
   #blockedNeeds(job: JobRecord): BlockedNeeds | undefined {

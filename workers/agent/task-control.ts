@@ -31,7 +31,7 @@ export class TaskControl {
     if (action === 'retry') this.#admit(jobs.filter((job) => this.#retryable(job)));
     const before = this.#states(jobs);
     for (const job of jobs) this.#one(action, job);
-    return this.#changed(before);
+    return this.#changed(before, jobs);
   }
 
   #one(action: ControlAction, job: JobRecord): void {
@@ -71,24 +71,29 @@ export class TaskControl {
 
   /** State of every task of the plans involved (cascades reach beyond the jobs asked for). */
   #states(jobs: readonly JobRecord[]): Map<string, string> {
-    const states = new Map<string, string>();
-    for (const job of this.#scope(jobs)) states.set(job.id, `${job.state}:${job.hold ?? ''}:${taskState(job)}`);
-    return states;
+    return new Map(this.#scope(jobs).map((job) => [job.id, stateKey(job)]));
   }
 
-  #changed(before: Map<string, string>): string[] {
-    const changed: string[] = [];
-    for (const [id, was] of before) {
-      const job = this.store.get(id);
-      if (job !== undefined && `${job.state}:${job.hold ?? ''}:${taskState(job)}` !== was) changed.push(id);
-    }
-    return changed;
+  #changed(before: Map<string, string>, jobs: readonly JobRecord[]): string[] {
+    return this.#scope(jobs)
+      .filter((job) => before.has(job.id) && before.get(job.id) !== stateKey(job))
+      .map((job) => job.id);
   }
 
+  /** The jobs asked for, fresh, and every task of their plans: one query per plan plus one per planless job. */
   #scope(jobs: readonly JobRecord[]): JobRecord[] {
     const plans = new Set(jobs.map((job) => job.planId).filter((id): id is string => id !== undefined));
-    const scoped = new Map(jobs.map((job) => [job.id, job]));
+    const scoped = new Map<string, JobRecord>();
+    for (const job of jobs) {
+      if (job.planId !== undefined) continue;
+      const fresh = this.store.get(job.id);
+      if (fresh !== undefined) scoped.set(fresh.id, fresh);
+    }
     for (const planId of plans) for (const job of this.store.tasksOf(planId)) scoped.set(job.id, job);
     return [...scoped.values()];
   }
+}
+
+function stateKey(job: JobRecord): string {
+  return `${job.state}:${job.hold ?? ''}:${taskState(job)}`;
 }

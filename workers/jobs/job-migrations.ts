@@ -37,7 +37,8 @@ export const JOB_MIGRATIONS: readonly Migration[] = [
         started_at      INTEGER,
         ended_at        INTEGER
       );
-      CREATE INDEX jobs_due ON jobs(lane, next_run_at) WHERE state = 'pending' AND hold IS NULL;
+      CREATE INDEX jobs_due ON jobs(lane, next_run_at, created_at) WHERE state = 'pending' AND hold IS NULL;
+      CREATE INDEX jobs_next ON jobs(next_run_at) WHERE state = 'pending' AND hold IS NULL;
       CREATE INDEX jobs_state_lane ON jobs(state, lane);
       CREATE INDEX jobs_plan ON jobs(plan_id, position) WHERE plan_id IS NOT NULL;
       CREATE INDEX jobs_ended ON jobs(ended_at) WHERE ended_at IS NOT NULL;

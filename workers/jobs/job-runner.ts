@@ -89,6 +89,7 @@ export class JobRunner {
   readonly #reserved = new Map<string, number>();
   readonly #attemptMs = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
+  #fillScheduled = false;
   #closed = false;
 
   constructor(deps: JobRunnerDeps) {
@@ -110,7 +111,7 @@ export class JobRunner {
   start(): number {
     const recovered = this.#deps.store.recoverRunning(this.#deps.now());
     if (recovered > 0) this.#deps.logger.warn({ recovered }, 'jobs cut off by the previous stop will run again');
-    this.#fill();
+    this.#fillSoon();
     return recovered;
   }
 
@@ -148,7 +149,7 @@ export class JobRunner {
   enqueue(job: NewJob): JobRecord {
     const { job: stored, created } = this.#deps.store.insert(job, this.#deps.now());
     if (created) this.#changed(stored, undefined);
-    this.#fill();
+    this.#fillSoon();
     return stored;
   }
 
@@ -156,7 +157,7 @@ export class JobRunner {
   enqueuePlan(plan: PlanRecord, tasks: readonly NewJob[]): JobRecord[] {
     const stored = this.#deps.store.insertPlan(plan, tasks, this.#deps.now());
     for (const job of stored) this.#changed(job, undefined);
-    this.#fill();
+    this.#fillSoon();
     return stored;
   }
 
@@ -218,7 +219,7 @@ export class JobRunner {
     const after = this.#deps.store.get(id);
     if (after !== undefined) this.#changed(after, before);
     if (after?.state !== 'running') this.#inPool.get(after?.lane ?? '')?.delete(id);
-    this.#fill();
+    this.#fillSoon();
     return true;
   }
 
@@ -229,6 +230,16 @@ export class JobRunner {
     } catch (err) {
       this.#deps.logger.error({ err, jobId: job.id }, 'a job change listener failed');
     }
+  }
+
+  /** One fill on the next event-loop turn, however many changes asked for it (bursts cost one query per lane). */
+  #fillSoon(): void {
+    if (this.#fillScheduled || this.#closed) return;
+    this.#fillScheduled = true;
+    setImmediate(() => {
+      this.#fillScheduled = false;
+      this.#fill();
+    });
   }
 
   /** Pulls due jobs into each lane's window, and wakes up for the next job waiting out its backoff. */
@@ -266,7 +277,7 @@ export class JobRunner {
       await this.#run(running, spec, poolSignal);
     } finally {
       inPool.delete(id);
-      this.#fill();
+      this.#fillSoon();
     }
   }
 

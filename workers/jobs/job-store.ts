@@ -114,7 +114,9 @@ export class JobStore {
       progress: p(`UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND state = 'running'`),
       due: p<JobRow>(`SELECT * FROM jobs WHERE state = 'pending' AND hold IS NULL AND lane = ? AND next_run_at <= ?
         ORDER BY next_run_at, created_at LIMIT ?`),
-      nextDue: p<{ at: number | null }>(`SELECT min(next_run_at) AS at FROM jobs WHERE state = 'pending' AND hold IS NULL AND next_run_at > ?`),
+      // INDEXED BY: without statistics the planner would scan every pending job through jobs_state_lane.
+      nextDue: p<{ at: number | null }>(`SELECT min(next_run_at) AS at FROM jobs INDEXED BY jobs_next
+        WHERE state = 'pending' AND hold IS NULL AND next_run_at > ?`),
       approve: p(`UPDATE jobs SET payload = json_set(payload, '$.approved', json('true')), updated_at = ? WHERE id = ?`),
       pendingByLane: p<{ lane: string; n: number }>(`SELECT lane, count(*) AS n FROM jobs WHERE state = 'pending' GROUP BY lane`),
       byState: p<{ state: string; n: number }>('SELECT state, count(*) AS n FROM jobs GROUP BY state'),

@@ -110,6 +110,8 @@ export class ResearchWorker {
     const signal = this.#closing.signal;
     const { files, skipped } = await scanWorkspace(this.#deps.workspace, this.#deps.limits, signal);
     const report: IndexReport = { files: files.length, chunks: 0, created: 0, updated: 0, unchanged: 0, skipped, at: 0 };
+    const present = new Set(files.map((file) => file.path));
+    for (const path of [...this.#seen.keys()]) if (!present.has(path)) this.#seen.delete(path);
     for (const file of files) {
       const stamp = `${file.size}:${file.mtimeMs}`;
       if (this.#seen.get(file.path) === stamp) continue;
