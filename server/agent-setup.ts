@@ -12,6 +12,7 @@ import { AgentRuntime, type AgentOptions } from '../workers/agent/agent-runtime.
 import type { TurnControl } from '../workers/agent/turn-control.js';
 import { openJobDb } from '../workers/jobs/job-db.js';
 import type { JobHandler } from '../workers/jobs/job-runner.js';
+import type { DocumentIndex } from '../workers/research/document-index.js';
 import type { ModelProvider } from '../workers/providers/types.js';
 import type { RuntimeEvents } from '../workers/run-events.js';
 import type { Config } from './config-options.js';
@@ -28,6 +29,11 @@ export interface AgentSetupDeps {
   logger: Logger;
   /** More job handlers by kind (tests). */
   handlers?: ReadonlyMap<string, JobHandler> | undefined;
+  /**
+   * Where workspace documents and plan results are stored and searched: memory/'s document items
+   * (`GatewayMemory.documents` has this shape). Default: the interim index in the job database.
+   */
+  index?: DocumentIndex | undefined;
 }
 
 export interface GatewayAgent {
@@ -90,6 +96,7 @@ export function setupAgent(deps: AgentSetupDeps): GatewayAgent | undefined {
     now: deps.now,
     logger,
     ...(deps.handlers === undefined ? {} : { handlers: deps.handlers }),
+    ...(deps.index === undefined ? {} : { index: deps.index }),
   });
   let closed: Promise<void> | undefined;
   return {

@@ -1,6 +1,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { AgentPlanPayload } from '../../protocol/methods/agent-plan.js';
 import type { HelloOk } from '../../protocol/methods/connect.js';
+import type { EventName } from '../../protocol/events.js';
+import { eventValidator } from '../../protocol/validators.js';
 import { LOCAL_REPLY_PREFIX } from '../../workers/providers/local.js';
 import { OpenAIProvider } from '../../workers/providers/openai.js';
 import { PLANNER_INSTRUCTIONS } from '../../workers/brain/model-planner.js';
@@ -65,6 +67,11 @@ describe('agent.plan.v1 over WebSocket', () => {
     expect(text).toMatch(/3\. Research the launch checklist — done: found 1 passage — notes\/launch\.md/);
     // The legacy client got the whole reply, and none of the extension's events.
     expect(legacy.events().filter((f) => f.event?.startsWith('agent.'))).toEqual([]);
+    // Every extension event matches its one definition in protocol/.
+    for (const frame of watcher.events().filter((f) => f.event?.startsWith('agent.'))) {
+      const validate = eventValidator(frame.event as EventName);
+      expect(validate(frame.payload), `${frame.event} ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
 
     const status = resultOf(await watcher.request('agent.status', { runId: 'goal-1' }), 'agent.status');
     expect(status.runs).toHaveLength(1);
@@ -92,6 +99,17 @@ describe('agent.plan.v1 over WebSocket', () => {
     const beside = await run(['agent.plan.v1']);
     expect(alone.length).toBeGreaterThan(6);
     expect(beside).toEqual(alone);
+  });
+
+  it('plans for the agent method too: its final result carries the whole reply', async () => {
+    const gw = await startTestGateway();
+    const watcher = await planClient(gw.url, TEST_TOKEN);
+    watcher.send({ type: 'req', id: 'ag', method: 'agent', params: { message: 'Steps:\n- rename the branch', idempotencyKey: 'agent-plan' } });
+    const accepted = await watcher.next((f) => f.type === 'res' && f.id === 'ag');
+    const final = await watcher.next((f) => f.type === 'res' && f.id === 'ag' && f !== accepted);
+    expect(final).toMatchObject({ ok: true, payload: { runId: 'agent-plan', status: 'ok', summary: 'completed' } });
+    expect(JSON.stringify(final.payload)).toContain('Plan: Steps\\n1. rename the branch — done: recorded');
+    expect(watcher.events('agent.plan')).toHaveLength(1);
   });
 
   it('makes no plan for a message that needs none: the turn is a plain turn', async () => {
