@@ -37,7 +37,8 @@ export function systemHandlers(services: GatewayServices): HandlerGroup<SystemMe
           ...(fields.emoji === undefined ? {} : { emoji: fields.emoji }),
           ...(fields.avatar === undefined ? {} : { avatar: fields.avatar }),
         };
-        return { id, ...(fields.name === undefined ? {} : { name: fields.name }), identity: shown, model: services.model };
+        const [primary, ...fallbacks] = services.provider.models().map((model) => model.id);
+        return { id, ...(fields.name === undefined ? {} : { name: fields.name }), identity: shown, model: { primary: primary ?? services.model, fallbacks } };
       }),
     }),
     'agent.identity.get': (params) => {
