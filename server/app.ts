@@ -27,6 +27,7 @@ import type { Connection, Grant } from './connection.js';
 import { EventLoopMonitor } from './event-loop.js';
 import type { HandshakeContext } from './handshake.js';
 import { grantedExtensions } from './handshake.js';
+import { registerControlUi, sendIndex } from './control-ui.js';
 import { registerHttpRoutes } from './http-routes.js';
 import { createHandlers } from './methods/index.js';
 import { startPeriodic } from './periodic.js';
@@ -119,7 +120,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   app.route({
     method: 'GET',
     url: '/',
-    handler: async () => 'brainstem gateway: connect with a WebSocket client (OpenClaw protocol v3/v4).\n',
+    handler: config.controlUiDir === undefined ? async () => 'brainstem gateway: connect with a WebSocket client (OpenClaw protocol v3/v4).\n' : sendIndex,
     wsHandler: (socket, req) => {
       acceptSocket(socket, req.raw, {
         logger,
@@ -135,6 +136,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     },
   });
   registerHttpRoutes(app, services, () => closing);
+  if (config.controlUiDir !== undefined) await registerControlUi(app, config.controlUiDir);
   const periodic = startPeriodic(services, broadcaster, logger);
 
   let closed: Promise<void> | undefined;

@@ -82,6 +82,7 @@ export const OPTIONS = {
   authMode: oneOf(G, ['token', 'none'], 'token', 'token: clients must present the token. none: no auth, loopback hosts only.'),
   dataDir: str(G, './data', 'Folder of the SQLite database and the generated token.'),
   workspace: str(G, './workspace', 'Folder of the identity files (SOUL.md, AGENT.md, IDENTITY.md, USER.md).'),
+  controlUiDir: optStr(G, 'Folder of the OpenClaw Control UI build (e.g. `$(npm root -g)/openclaw/dist/control-ui`), served on the gateway port.'),
   logLevel: oneOf(G, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'pino log level (logs go to stderr).'),
 
   provider: oneOf(M, ['local', 'openai', 'anthropic'], 'local', 'Primary model provider: the offline `local` echo, an OpenAI-compatible server, or Anthropic.'),

@@ -50,7 +50,14 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const store = openStore(dataDir);
   const provider = options.provider ?? createLocalProvider({ chunkDelayMs: config.localChunkDelayMs });
   const identity = options.identity ?? fixedIdentity();
-  const gateway = await createGateway({ config, logger, store, provider, identity, token, validateResults: true });
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway({ config, logger, store, provider, identity, token, validateResults: true });
+  } catch (err) {
+    store.close();
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const { url, port } = await gateway.listen();
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> =>
