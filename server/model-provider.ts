@@ -39,8 +39,3 @@ export function createModelSetup(config: Config, logger: Logger): ModelSetup {
   const links = usable.map((model) => ({ provider: createProvider(model, deps), model: model.model, label: model.id }));
   return { provider: createFailoverChain(links, { id: 'failover' }), models };
 }
-
-/** The provider alone (see createModelSetup). */
-export function createModelProvider(config: Config, logger: Logger): ModelProvider {
-  return createModelSetup(config, logger).provider;
-}

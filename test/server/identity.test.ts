@@ -2,11 +2,8 @@
  * Issue 4 over the wire: a real identity service on a temp workspace behind a running gateway whose model is
  * the OpenAI-compatible mock (which records the system prompt it was sent), and the CLI's first run.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { pino } from 'pino';
 import { createIdentityService, EXAMPLE_FILES, type IdentityPacket, type LiveIdentityService } from '../../identity/index.js';
@@ -17,6 +14,7 @@ import { modelOn, startModelGateway } from '../helpers/model-gateway.js';
 import { VENDORS } from '../helpers/provider-vendors.js';
 import { RawClient, resultOf } from '../helpers/raw-client.js';
 import { chatTurn } from '../helpers/run-outcome.js';
+import { spawnGateway } from '../helpers/spawn-gateway.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const openai = VENDORS.find((v) => v.name === 'openai')!;
@@ -119,41 +117,20 @@ describe('identity over the wire', () => {
 });
 
 describe('first run (CLI)', () => {
-  const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-
   it('creates the missing workspace with the example files, says so, and serves their identity', async () => {
     const dir = tempDir('brainstem-first-run-');
     const workspace = join(dir, 'workspace');
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BRAINSTEM_') && !k.endsWith('_API_KEY')));
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'server/cli.ts', '--port', '0', '--data-dir', join(dir, 'data'), '--workspace', workspace, '--token', 'first-run-token-123', '--log-level', 'silent'],
-      { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    onTestFinished(() => void child.kill('SIGKILL'));
-    const stdout: string[] = [];
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line within 15 s: ${stdout.join('\n')}`)), 15_000);
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        stdout.push(line);
-        const match = /^brainstem listening on (ws:\/\/\S+)$/.exec(line);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      });
-    });
-    expect(stdout).toContain(`created the workspace ${workspace} with example identity files (SOUL.md, AGENT.md, IDENTITY.md, USER.md)`);
+    const gw = await spawnGateway({ token: 'first-run-token-123', args: ['--workspace', workspace, '--log-level', 'silent'] });
+    expect(gw.stdout).toContain(`created the workspace ${workspace} with example identity files (SOUL.md, AGENT.md, IDENTITY.md, USER.md)`);
     for (const [name, text] of Object.entries(EXAMPLE_FILES)) {
       expect(existsSync(join(workspace, name)), name).toBe(true);
       expect(readFileSync(join(workspace, name), 'utf8')).toBe(text);
     }
-    const client = await RawClient.connect(url, { token: 'first-run-token-123' });
+    const client = await RawClient.connect(gw.url, { token: 'first-run-token-123' });
     const agents = resultOf(await client.request('agents.list', {}), 'agents.list');
     expect(agents.agents[0]).toMatchObject({ id: 'main', name: 'brainstem', identity: { emoji: '🧠' } });
     client.close();
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    gw.kill('SIGTERM');
+    expect(await gw.exited).toEqual({ code: 0, signal: null });
   });
 });
