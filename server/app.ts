@@ -14,7 +14,7 @@ import type { EventDef } from '../protocol/schema.js';
 import { mainSessionKey, DEFAULT_AGENT_ID, MAIN_KEY } from '../protocol/session-key.js';
 import type { Store } from '../memory/store.js';
 import type { IdentityService } from '../identity/types.js';
-import type { ModelProvider } from '../workers/providers/types.js';
+import type { ModelInfo, ModelProvider } from '../workers/providers/types.js';
 import { RuntimeEvents } from '../workers/run-events.js';
 import { SessionService } from '../workers/session-service.js';
 import { TurnService } from '../workers/turn-service.js';
@@ -43,6 +43,11 @@ export interface GatewayDeps {
   logger: Logger;
   store: Store;
   provider: ModelProvider;
+  /**
+   * Every configured model for `models.list`, including those left out of the provider for lack of a key
+   * (server/model-provider.ts); default `provider.models()`.
+   */
+  models?: readonly ModelInfo[];
   identity: IdentityService;
   /** The shared secret clients must present; undefined when auth is off. */
   token: string | undefined;
@@ -64,7 +69,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const now = deps.now ?? Date.now;
   const startedAt = now();
   const events = new RuntimeEvents((err) => logger.error({ err }, 'runtime event listener failed'));
-  const model = effectiveModel(config);
+  // The first model that can answer is the default shown to clients (a primary without its key is left out).
+  const primary = deps.models?.find((info) => info.available);
+  const model = primary?.name ?? effectiveModel(config);
   const turns = new TurnService({
     store,
     provider: deps.provider,
@@ -91,7 +98,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     sessions: new SessionService(store, turns, events, now),
     identity: deps.identity,
     provider: deps.provider,
+    models: deps.models ?? deps.provider.models(),
     model,
+    modelProvider: primary?.provider ?? deps.provider.id,
     broadcaster,
     presence: new Presence(broadcaster, { serverVersion: SERVER_VERSION, startedAt, debounceMs: config.presenceDebounceMs, maxEntries: config.presenceMaxEntries }),
     loop: new EventLoopMonitor(),

@@ -96,7 +96,7 @@ export const OPTIONS = {
   anthropicBaseUrl: str(M, 'https://api.anthropic.com', 'Base URL of the Anthropic Messages API.'),
   anthropicApiKey: optStr(M, 'API key for Anthropic.', { secret: true, envAliases: ['ANTHROPIC_API_KEY'] }),
   localChunkDelayMs: int(M, 0, 'Delay between the local provider\'s streamed chunks, in ms (0: as fast as possible).', 0, 60_000),
-  runTimeoutMs: int(M, 600_000, 'Longest a run may take before it ends with a timeout error, in ms.', 1, 86_400_000),
+  runTimeoutMs: int(M, 600_000, 'Longest a run may take (failover and Retry-After waits included) before it ends with a timeout error, unless chat.send gives its own timeoutMs; also the longest one model call may take, in ms.', 1, 86_400_000),
   providerConnectTimeoutMs: int(M, 10_000, 'Time to connect to a model server, in ms.', 1, 600_000),
   providerFirstTokenTimeoutMs: int(M, 60_000, 'Time from request to the first streamed token, in ms.', 1, 3_600_000),
   providerIdleTimeoutMs: int(M, 30_000, 'Longest silence between two streamed chunks, in ms.', 1, 3_600_000),

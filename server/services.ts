@@ -4,7 +4,7 @@ import type { Config } from './config-options.js';
 import type { Store } from '../memory/store.js';
 import type { IdentityService } from '../identity/types.js';
 import type { EventPayload } from '../protocol/events.js';
-import type { ModelProvider } from '../workers/providers/types.js';
+import type { ModelInfo, ModelProvider } from '../workers/providers/types.js';
 import type { SessionService } from '../workers/session-service.js';
 import type { TurnService } from '../workers/turn-service.js';
 import type { Broadcaster } from './broadcaster.js';
@@ -18,8 +18,12 @@ export interface GatewayServices {
   readonly sessions: SessionService;
   readonly identity: IdentityService;
   readonly provider: ModelProvider;
+  /** Every configured model (`models.list`), with `available` false for those lacking a key. */
+  readonly models: readonly ModelInfo[];
   /** Default model id. */
   readonly model: string;
+  /** Provider kind of the default model (`openai`, `anthropic`, `local`), for clients' defaults. */
+  readonly modelProvider: string;
   readonly broadcaster: Broadcaster;
   readonly presence: Presence;
   readonly loop: EventLoopMonitor;

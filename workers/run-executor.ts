@@ -1,6 +1,12 @@
 /**
  * Streams one run from the model provider: marks it running, builds the prompt, relays text as it comes,
  * enforces the whole-run timeout, and classifies how it ended. Storing the ending is the caller's job.
+ *
+ * The whole-run timeout (`timeoutMs` of the request, default `runTimeoutMs`) is one deadline for the run, from
+ * its start to its end, across every model of a failover chain and every Retry-After wait: when it passes, the
+ * run's signal aborts, no further model is tried, and the run ends `timeout`. Each model call also has the
+ * providers' own limits (connect, first token, idle, `runMs` per call); one of those failing before any text
+ * moves a chain on to its next model.
  */
 import type { Logger } from 'pino';
 import type { ErrorKind } from '../protocol/events.js';
@@ -47,6 +53,8 @@ export async function executeRun(run: ActiveRun, deps: ExecutorDeps): Promise<Ex
         deps.events.emit({ type: 'run.text', run: run.ref, delta: event.text, text: run.text });
       } else if (event.type === 'usage') {
         run.usage = event.usage;
+      } else if (event.type === 'model') {
+        run.answeredBy = { model: event.model, provider: event.provider };
       } else if (event.type === 'status') {
         deps.events.emit({ type: 'run.status', run: run.ref, phase: event.phase, ...(event.detail ? { detail: event.detail } : {}) });
       } else {

@@ -254,8 +254,9 @@ function assistantMessage(run: ActiveRun, executed: ExecutedRun, defaultModel: s
     role: 'assistant',
     content: executed.text === '' ? [] : [{ type: 'text', text: executed.text }],
     timestamp: executed.endedAt,
-    model: run.request.model ?? defaultModel,
-    provider,
+    // The model that really answered (after a failover too), when the provider named it.
+    model: run.answeredBy?.model ?? run.request.model ?? defaultModel,
+    provider: run.answeredBy?.provider ?? provider,
     stopReason: executed.stopReason,
     ...(executed.usage === undefined ? {} : { usage: executed.usage }),
     ...(executed.error === undefined ? {} : { errorMessage: executed.error }),

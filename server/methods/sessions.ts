@@ -156,7 +156,7 @@ function listSessions(
     limitApplied: limit,
     ...(hasMore ? { nextOffset: offset + rows.length } : {}),
     hasMore,
-    defaults: { model: services.model, modelProvider: services.provider.id },
+    defaults: { model: services.model, modelProvider: services.modelProvider },
     sessions,
   };
 }

@@ -25,7 +25,7 @@ export function systemHandlers(services: GatewayServices): HandlerGroup<SystemMe
     status: () => statusSnapshot(services),
     'system-presence': () => services.presence.entries(),
     'last-heartbeat': () => services.lastHeartbeat,
-    'models.list': () => ({ models: services.provider.models() }),
+    'models.list': () => ({ models: [...services.models] }),
     'agents.list': () => ({
       defaultId: DEFAULT_AGENT_ID,
       mainKey: MAIN_KEY,

@@ -20,6 +20,8 @@ export class ActiveRun {
   text = '';
   startedAt: number | undefined;
   usage: ModelUsage | undefined;
+  /** The model answering, as the provider last named it (a failover chain names each model it tries). */
+  answeredBy: { model: string; provider: string } | undefined;
   #stopReason: StopReason | undefined;
 
   constructor(
