@@ -37,6 +37,10 @@ export async function executeRun(run: ActiveRun, deps: ExecutorDeps): Promise<Ex
   const timer = setTimeout(() => run.stop('timeout'), run.request.timeoutMs);
   timer.unref();
   let stopReason = 'stop';
+  if (run.request.presetReply !== undefined) {
+    clearTimeout(timer);
+    return commandReply(run, deps, run.request.presetReply);
+  }
   try {
     const history = deps.store.transcript.upTo(run.ref.sessionKey, run.sessionId, run.userSeq, PROMPT_HISTORY_MAX_MESSAGES);
     const messages = buildModelMessages({
@@ -70,6 +74,14 @@ export async function executeRun(run: ActiveRun, deps: ExecutorDeps): Promise<Ex
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A slash command's reply, as one text chunk, attributed to brainstem rather than a model. */
+function commandReply(run: ActiveRun, deps: ExecutorDeps, reply: string): ExecutedRun {
+  run.answeredBy = { model: 'command', provider: 'brainstem' };
+  run.text = reply;
+  deps.events.emit({ type: 'run.text', run: run.ref, delta: reply, text: reply });
+  return ended(run, deps, { status: 'ok', stopReason: 'command' });
 }
 
 function ended(run: ActiveRun, deps: ExecutorDeps, how: Pick<ExecutedRun, 'status' | 'stopReason' | 'error' | 'errorKind'>): ExecutedRun {

@@ -13,6 +13,7 @@ import type { RunEnded, RunRef } from './run-events.js';
 import { agentFinal, chatReplay } from './responses.js';
 import { ActiveRun, type TurnRequest } from './runs/active-run.js';
 import { SessionScheduler } from './runs/session-scheduler.js';
+import type { CommandTurn } from './chat-commands.js';
 import { RunWaiters, type WaitResult } from './runs/run-waiters.js';
 import { recoverInterruptedRuns } from './runs/recovery.js';
 
@@ -42,6 +43,8 @@ export interface SubmitTurn {
   timeoutMs?: number | undefined;
   extraSystemPrompt?: string | undefined;
   model?: string | undefined;
+  /** A slash command: its effect runs once, only for a new request, before the turn is stored. */
+  command?: CommandTurn | undefined;
 }
 
 export type SubmitOutcome =
@@ -87,6 +90,7 @@ export class TurnService {
           retryAfterMs: QUEUE_FULL_RETRY_AFTER_MS,
         });
       }
+      input.command?.effect?.();
     }
     const accepted = this.#deps.store.turns.accept({
       idempotencyKey: input.idempotencyKey,
@@ -112,6 +116,7 @@ export class TurnService {
       timeoutMs: input.timeoutMs ?? this.#deps.limits.runTimeoutMs,
       extraSystemPrompt: input.extraSystemPrompt,
       model: input.model,
+      ...(input.command === undefined ? {} : { presetReply: input.command.reply() }),
     };
     const run = new ActiveRun(ref, accepted.run.sessionId, now, accepted.userMessage.seq, request);
     this.#runs.set(ref.runId, run);

@@ -4,6 +4,7 @@ import type { MethodParams, MethodResult } from '../../protocol/registry.js';
 import type { SubmitOutcome } from '../../workers/turn-service.js';
 import { wireMessage } from '../message-view.js';
 import type { GatewayServices } from '../services.js';
+import { chatCommand } from './commands.js';
 import { chatHistory } from './history.js';
 import { resolveSession } from './session-keys.js';
 import type { HandlerGroup } from './types.js';
@@ -50,6 +51,7 @@ export function sendChat(services: GatewayServices, input: ChatSendInput): Metho
       attachments: input.attachments,
       queueMode: queueModeOf(input.queueMode),
       timeoutMs: input.timeoutMs === 0 ? undefined : input.timeoutMs,
+      command: chatCommand(services, input.message, key, agentId),
     }),
   );
 }

@@ -137,7 +137,8 @@ describe('models.list', () => {
     expect(mock.requests.map((r) => r.body?.model)).toEqual(['fallback-model']);
     expect(stored.message).toMatchObject({ model: 'fallback-model', provider: 'openai' });
     const agents = resultOf(await client.request('agents.list', {}), 'agents.list');
-    expect(agents.agents[0]?.model).toBe('fallback-model');
+    // OpenClaw's shape: model ids as models.list names them; the keyless primary is not in the chain.
+    expect(agents.agents[0]?.model).toEqual({ primary: 'fallback', fallbacks: [] });
     expect(logs.entries('model left out: it needs an API key and none is configured')).toEqual([expect.objectContaining({ model: 'gpt', provider: 'openai' })]);
   });
 });

@@ -13,6 +13,8 @@ export interface TurnRequest {
   extraSystemPrompt?: string | undefined;
   /** Model override for this run. */
   model?: string | undefined;
+  /** The reply of a slash command: streamed as is, no model is called. */
+  presetReply?: string | undefined;
 }
 
 export class ActiveRun {
