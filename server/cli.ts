@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const config = loadConfigFromProcess();
   const logger = createLogger(config.logLevel);
   const token = resolveToken(config);
-  const store = openStore(config.dataDir, logger);
+  const store = openStore(config.dataDir, logger, { indexMemory: config.memoryV1, retryIntervalMs: config.memoryDbRetryIntervalMs });
   if (ensureWorkspace(config.workspace, logger)) say(`created the workspace ${config.workspace} with example identity files (SOUL.md, AGENT.md, IDENTITY.md, USER.md)`);
   const identity = createIdentityService({ workspace: config.workspace, logger: logger.child({ component: 'identity' }) });
   const provider = createModelProvider(config, logger.child({ component: 'provider' }));
