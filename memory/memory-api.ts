@@ -65,7 +65,7 @@ export function wireItem(record: MemoryRecord, options: { detail?: boolean; scor
     state: record.state,
     ...(record.summaryOf === undefined ? {} : { summaryOf: record.summaryOf }),
     ...(record.summarizedBy === undefined ? {} : { summarizedBy: record.summarizedBy }),
-    ...(options.score === undefined ? {} : { score: Math.round(options.score * 1e4) / 1e4 }),
+    ...(options.score === undefined ? {} : { score: options.score }),
   };
 }
 
