@@ -207,7 +207,7 @@ export class ResilientStore implements Store {
     this.#log('error', { err: cause.err, code: cause.code, path: this.path, copied }, 'database unusable: serving from RAM until it comes back (writes are not on disk)');
     this.#timer = setInterval(() => this.#tryRecover(), this.#options.retryIntervalMs ?? DEFAULT_DB_RETRY_INTERVAL_MS);
     this.#timer.unref();
-    queueMicrotask(() => this.#notify());
+    this.#notify({ ...this.#health });
     return { db, parts: createParts(db, this.#options.indexMemory ?? true), kind: 'memory', copied };
   }
 
@@ -240,7 +240,7 @@ export class ResilientStore implements Store {
     this.#timer = undefined;
     this.#health = { state: 'ok' };
     memory.db.close();
-    this.#notify();
+    this.#notify(this.health());
     return true;
   }
 
@@ -252,8 +252,8 @@ export class ResilientStore implements Store {
     }
   }
 
-  #notify(): void {
-    for (const listener of this.#listeners) listener(this.health());
+  #notify(health: StoreHealth): void {
+    for (const listener of this.#listeners) listener(health);
   }
 
   #log(level: 'warn' | 'error', obj: object, msg: string): void {

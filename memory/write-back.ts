@@ -89,7 +89,9 @@ export function writeBack(memory: Db, file: Db, everything: boolean, scopeOf: (s
           if (scoped) values.push(scopeOf(String(row.session_key)));
           upsert.run(...values);
           report.written += 1;
-        } catch {
+        } catch (err) {
+          // A clash with another row is skipped; anything else (the file failing again) aborts the write-back.
+          if (!(err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT'))) throw err;
           report.skipped += 1;
         }
       }
