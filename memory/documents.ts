@@ -85,8 +85,8 @@ export class Documents {
   /** Chunks matching free text, best first (same ranking as memory.query). */
   search(text: string, options: { sessionKey?: string; limit: number }): MemoryItem[] {
     this.#memory.flush();
-    const hits = this.#memory.store.memory.recall.search(text, { sessionKey: options.sessionKey, kinds: ['document'] }, { ...this.#ranking, now: this.#now() });
-    return hits.slice(0, options.limit).map((hit) => wireItem(hit.record, { score: hit.score }));
+    const hits = this.#memory.store.memory.recall.search(text, { sessionKey: options.sessionKey, kinds: ['document'] }, { ...this.#ranking, now: this.#now() }, options.limit);
+    return hits.map((hit) => wireItem(hit.record, { score: hit.score }));
   }
 
   /** LOADs stored items (chunks, or any evicted item) into a session's active context. */

@@ -27,6 +27,10 @@ export interface RecallRanking {
 export const DEFAULT_RECALL_CANDIDATES = 2_000;
 /** Default of `memoryRecallHalfLifeMs`: 7 days, in ms. */
 export const DEFAULT_RECALL_HALF_LIFE_MS = 604_800_000;
+/** Ranked rows a topic recall looks at: at least this many ... */
+const RECALL_ROWS_MIN = 100;
+/** ... and this many per summary asked for. */
+const RECALL_ROWS_PER_RESULT = 10;
 /** Most summaries followed upward from a tombstone (a summary of summaries of ...). */
 const MAX_SUMMARY_CHAIN = 32;
 
@@ -106,8 +110,9 @@ export class MemoryApi {
     const filter: ItemFilter = { sessionKey: input.sessionKey, kinds: input.kinds, since: input.since, until: input.until };
     if (input.text !== undefined && input.text.trim() !== '') {
       const wanted = input.ids === undefined ? undefined : new Set(input.ids);
-      const scored = this.#search(input.text, filter).filter((hit) => wanted === undefined || wanted.has(hit.record.id));
       const offset = cursor !== undefined && 'offset' in cursor ? cursor.offset : 0;
+      const top = wanted === undefined ? offset + input.limit + 1 : undefined;
+      const scored = this.#search(input.text, filter, top).filter((hit) => wanted === undefined || wanted.has(hit.record.id));
       const page = scored.slice(offset, offset + input.limit);
       const more = offset + page.length < scored.length;
       return { items: page.map((hit) => wireItem(hit.record, { score: hit.score })), ...(more ? { nextCursor: encodeCursor({ offset: offset + page.length }) } : {}) };
@@ -157,14 +162,16 @@ export class MemoryApi {
     return [...gone];
   }
 
-  #search(text: string, filter: ItemFilter): ScoredRecord[] {
-    return this.#memory.store.memory.recall.search(text, filter, { ...this.#ranking, now: this.#now() });
+  /** Ranked matches; the best `top` only (all candidates when undefined). */
+  #search(text: string, filter: ItemFilter, top?: number): ScoredRecord[] {
+    return this.#memory.store.memory.recall.search(text, filter, { ...this.#ranking, now: this.#now() }, top);
   }
 
   #recallTopic(topic: string, input: RecallInput): { summaries: MemoryItem[]; items?: MemoryItem[] } {
     const summaries = new Map<MemoryId, ScoredRecord>();
     const direct: ScoredRecord[] = [];
-    for (const hit of this.#search(topic, { sessionKey: input.sessionKey })) {
+    // Several hits can share one summary: look at more rows than summaries asked for.
+    for (const hit of this.#search(topic, { sessionKey: input.sessionKey }, Math.max(RECALL_ROWS_MIN, input.limit * RECALL_ROWS_PER_RESULT))) {
       const { record } = hit;
       if (record.state === 'forgotten') continue;
       const summary = record.kind === 'summary' ? record : record.state === 'summarized' ? this.#chain(record)[0] : undefined;

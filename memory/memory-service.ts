@@ -90,7 +90,8 @@ export class MemoryService {
 
   /** Announces an event (recall, forget, error come from outside the contexts). */
   emit(event: MemoryEvent, actor?: string): void {
-    if (this.#options.longTerm && event.op !== 'error' && this.#options.store.health().state === 'ok') {
+    // The event log records changes; reads (recall) and errors are only announced.
+    if (this.#options.longTerm && event.op !== 'error' && event.op !== 'recall' && this.#options.store.health().state === 'ok') {
       this.#writer.add(() => this.#options.store.memory.snapshots.logEvent({ ...event, actor }));
     }
     for (const listener of this.#listeners) listener(event);

@@ -84,8 +84,11 @@ export class RecallStore {
     return this.#db.prepare<(string | number)[], ItemRow>(sql).all(...args, limit).map(toRecord);
   }
 
-  /** Items matching free text, best first: BM25 over the newest candidates, boosted by recency. */
-  search(text: string, filter: ItemFilter, rank: RankOptions): ScoredRecord[] {
+  /**
+   * Items matching free text, best first: BM25 over the newest candidates, boosted by recency; the ranking is
+   * done in SQL so only the best `top` rows are read out.
+   */
+  search(text: string, filter: ItemFilter, rank: RankOptions, top: number = rank.candidates): ScoredRecord[] {
     const match = matchExpression(text);
     if (match === undefined) return [];
     let expression = match;
@@ -94,16 +97,14 @@ export class RecallStore {
       if (scope === undefined) return [];
       expression = `${match} AND tags : s${scope}`;
     }
-    const args: (string | number)[] = [expression, rank.candidates];
+    const args: (string | number)[] = [];
     const clauses = where({ ...filter, sessionKey: undefined }, args);
-    const sql = `WITH c AS (SELECT rowid AS n, bm25(memory_fts, 1.0, 0.0) AS b FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rowid DESC LIMIT ?)
-      SELECT ${ROW_COLUMNS}, -c.b AS relevance FROM c JOIN memory_items m ON m.n = c.n ${clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`}`;
-    const rows = this.#db.prepare<(string | number)[], ItemRow & { relevance: number }>(sql).all(...args);
-    return rows
-      .map((row) => {
-        const age = Math.max(0, rank.now - row.created_at);
-        return { record: toRecord(row), score: row.relevance * (1 + 2 ** (-age / rank.halfLifeMs)) };
-      })
-      .sort((a, b) => b.score - a.score || (a.record.id < b.record.id ? 1 : -1));
+    const named = { now: rank.now, half: rank.halfLifeMs, match: expression, candidates: rank.candidates, top };
+    const sql = `WITH c AS (SELECT rowid AS n, bm25(memory_fts, 1.0, 0.0) AS b FROM memory_fts WHERE memory_fts MATCH @match ORDER BY rowid DESC LIMIT @candidates)
+      SELECT ${ROW_COLUMNS}, -c.b * (1 + pow(2.0, -max(0, @now - m.created_at) * 1.0 / @half)) AS score
+      FROM c JOIN memory_items m ON m.n = c.n ${clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`}
+      ORDER BY score DESC, m.id DESC LIMIT @top`;
+    const rows = this.#db.prepare<unknown[], ItemRow & { score: number }>(sql).all(...args, named);
+    return rows.map((row) => ({ record: toRecord(row), score: row.score }));
   }
 }

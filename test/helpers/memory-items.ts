@@ -17,9 +17,11 @@ export interface TestContext {
 
 export function testContext(limits: Partial<ContextLimits> = {}, options: { trace?: boolean } = {}): TestContext {
   const changes: ContextChange[] = [];
+  // A clock that always moves forward (and is ahead of the items made with turn()), so LRU order is exact.
+  let tick = Date.now() + 1_000_000;
   const context = new SessionContext('agent:main:test', 'sid-1', {
     limits: { maxMessageBytes: 4_096, maxItems: 50, maxTokens: 10_000, ...limits },
-    now: Date.now,
+    now: () => ++tick,
     onChange: (change) => changes.push(change),
     ...(options.trace === undefined ? {} : { trace: options.trace }),
   });
