@@ -14,6 +14,11 @@ export interface PromptInput {
   extraSystemPrompt?: string | undefined;
   /** The run's lease of its session's active context, in context order. */
   items: readonly ContextItem[];
+  /**
+   * The run's own user message. Its item is normally the lease's last; if the context no longer holds it
+   * (evicted by a limit while the run was queued behind many others) nor a summary of it, it is added last.
+   */
+  userMessage?: { id: string | undefined; text: string } | undefined;
 }
 
 /** Heading of the system part that carries summaries and documents. */
@@ -31,6 +36,10 @@ export function buildModelMessages(input: PromptInput): ModelMessage[] {
     if (item.text === '') continue;
     if (item.role !== undefined) turns.push({ role: item.role, content: item.text });
     else memory.push(memoryLine(item));
+  }
+  const own = input.userMessage;
+  if (own !== undefined && !input.items.some((item) => item.id === own.id || (own.id !== undefined && item.summaryOf?.includes(own.id)))) {
+    turns.push({ role: 'user', content: own.text });
   }
   const system = [input.identity?.systemPrompt, input.extraSystemPrompt, memory.length === 0 ? undefined : [MEMORY_HEADING, ...memory].join('\n')]
     .filter((part): part is string => part !== undefined && part.trim() !== '')
