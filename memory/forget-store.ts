@@ -57,8 +57,12 @@ export class ForgetStore {
     return this.#expired.all(kind, before, max).map((row) => row.id);
   }
 
-  /** Purges the items and, in cascade, the summaries built from them; returns every item newly forgotten. */
-  purge(ids: readonly MemoryId[], now: number): { id: MemoryId; sessionKey: string }[] {
+  /**
+   * Purges the items and, with `cascade` (memory.forget: a summary may quote what it summarized), the
+   * summaries built from them; retention does not cascade (summaries are what it keeps). Returns every item
+   * newly forgotten.
+   */
+  purge(ids: readonly MemoryId[], now: number, options: { cascade: boolean } = { cascade: true }): { id: MemoryId; sessionKey: string }[] {
     const forgotten: { id: MemoryId; sessionKey: string }[] = [];
     const seen = new Set<MemoryId>();
     const queue = [...ids];
@@ -73,7 +77,7 @@ export class ForgetStore {
         this.#purgeMessage.run(id);
         this.#clearPreview.run(record.sessionKey, record.text);
       }
-      if (record.summarizedBy !== undefined) queue.push(record.summarizedBy);
+      if (options.cascade && record.summarizedBy !== undefined) queue.push(record.summarizedBy);
       if (record.kind === 'summary') this.#revertSources.run(now, id);
     }
     return forgotten;

@@ -83,7 +83,7 @@ export class MemoryManager {
         const { store } = memory;
         const ids = store.memory.forget.expired(kind, now() - days * DAY_MS, RETENTION_BATCH);
         if (ids.length === 0) continue;
-        const forgotten = store.transaction(() => store.memory.forget.purge(ids, now()));
+        const forgotten = store.transaction(() => store.memory.forget.purge(ids, now(), { cascade: false }));
         purged += forgotten.length;
         const bySession = new Map<string, string[]>();
         for (const { id, sessionKey } of forgotten) bySession.set(sessionKey, [...(bySession.get(sessionKey) ?? []), id]);
