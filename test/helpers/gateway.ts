@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { onTestFinished } from 'vitest';
 import { createGateway, type Gateway } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
@@ -23,6 +23,8 @@ export interface TestGatewayOptions {
   identity?: IdentityService;
   /** `null`: auth off. */
   token?: string | null;
+  /** A logger to capture log lines (default: silent). */
+  logger?: Logger;
   /** Store options (e.g. an `open` hook that injects database faults). */
   storeOptions?: Omit<StoreOptions, 'logger'>;
   /** Register close with onTestFinished (default true); false for beforeAll-scoped gateways. */
@@ -48,7 +50,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const config = loadConfig({
     overrides: { port: 0, dataDir, logLevel: 'silent', ...(token === undefined ? { authMode: 'none' } : {}), ...options.config },
   });
-  const logger = pino({ level: config.logLevel });
+  const logger = options.logger ?? pino({ level: config.logLevel });
   const store = openStore(dataDir, undefined, { indexMemory: config.memoryV1, retryIntervalMs: config.memoryDbRetryIntervalMs, ...options.storeOptions });
   const provider = options.provider ?? createLocalProvider({ chunkDelayMs: config.localChunkDelayMs });
   const identity = options.identity ?? fixedIdentity();
