@@ -78,6 +78,23 @@ describe('memory.v1 over the wire', () => {
     expect(next.slice(prompt.length)).toEqual([{ role: 'assistant', content: 'ok from scripted' }, { role: 'user', content: 'And now?' }]);
   });
 
+  it('recall by an evicted id returns the whole item, before and after a restart', async () => {
+    const dataDir = tempDir('brainstem-evict-');
+    let gw = await startTestGateway({ dataDir, config: { memoryMaxItems: 3 } });
+    const client = await RawClient.connect(gw.url, { token: TEST_TOKEN, caps: ['memory.v1'] });
+    await chat(client, 'The spare key is under the blue pot.', 'e1');
+    await chat(client, 'second turn', 'e2');
+    const evict = payloadOf(await client.event('memory.event', (f) => (f.payload as { op: string }).op === 'evict'), 'memory.event');
+    expect(evict.reason).toBe('over-limit');
+    const id = evict.ids[0] as string;
+    const before = resultOf(await client.request('memory.recall', { id }), 'memory.recall');
+    expect(before).toEqual({ summaries: [], items: [expect.objectContaining({ id, kind: 'turn', state: 'evicted', text: 'The spare key is under the blue pot.' })] });
+    await gw.close();
+    gw = await startTestGateway({ dataDir, config: { memoryMaxItems: 3 } });
+    const again = await RawClient.connect(gw.url, { token: TEST_TOKEN, caps: ['memory.v1'] });
+    expect(resultOf(await again.request('memory.recall', { id }), 'memory.recall')).toEqual(before);
+  });
+
   it('answers memory.forget with the forgotten ids and logs nothing to legacy clients', async () => {
     const gw = await startTestGateway();
     const client = await RawClient.connect(gw.url, { token: TEST_TOKEN, caps: ['memory.v1'] });
