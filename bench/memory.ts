@@ -5,7 +5,8 @@
  *    written straight into the long-term store (same tables, triggers and index as the gateway's).
  * 2. Gateway CPU per turn with memoryV1 on vs off (target < 10 % more): the same gateway and load generator
  *    (bench/load-client.ts, scoped mode), alternating on/off rounds, CPU read from /proc over each window.
- * Options: --items N --queries N --clients N --duration MS --warmup MS --rounds N --skip-recall --skip-cpu.
+ * Options: --items N --queries N --candidates N --clients N --duration MS --warmup MS --rounds N --skip-recall
+ * --skip-cpu --db DIR (keep the stored corpus in DIR and reuse it on the next run).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '8000' },
     warmup: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '2' },
+    candidates: { type: 'string', default: '2000' },
+    db: { type: 'string' },
     'skip-recall': { type: 'boolean', default: false },
     'skip-cpu': { type: 'boolean', default: false },
   },
@@ -53,16 +56,17 @@ const word = (rank: number): string => `w${rank.toString(36)}x`;
 
 async function recallBench(): Promise<void> {
   const total = Number(values.items);
-  const dir = mkdtempSync(join(tmpdir(), 'brainstem-bench-memory-'));
+  const dir = values.db ?? mkdtempSync(join(tmpdir(), 'brainstem-bench-memory-'));
   const logger = pino({ level: 'silent' });
   const store = openStore(dir, logger);
+  const existing = store.memory.recall.list({}, 1).length > 0;
   const random = prng(42);
   // Zipf-like: rank = floor(V^u) skews towards frequent words.
   const zipf = (): number => Math.floor(VOCABULARY ** random());
   const started = performance.now();
   const start = Date.now() - 90 * 86_400_000;
   const batch = 10_000;
-  for (let done = 0; done < total; done += batch) {
+  for (let done = existing ? total : 0; done < total; done += batch) {
     store.transaction(() => {
       for (let i = done; i < Math.min(total, done + batch); i++) {
         const createdAt = start + Math.floor((i / total) * 90 * 86_400_000);
@@ -73,9 +77,9 @@ async function recallBench(): Promise<void> {
     });
     if ((done / batch) % 20 === 0) process.stdout.write(`  stored ${done.toLocaleString()} items\r`);
   }
-  process.stdout.write(`stored ${total.toLocaleString()} items in ${round((performance.now() - started) / 1000, 1)} s\n`);
+  process.stdout.write(existing ? `reusing the corpus in ${dir}\n` : `stored ${total.toLocaleString()} items in ${round((performance.now() - started) / 1000, 1)} s\n`);
   const memory = new MemoryService({ store, limits: { maxMessageBytes: 32_768, maxItems: 200, maxTokens: 16_000 }, longTerm: true, snapshotIntervalMs: 60_000, now: Date.now, logger });
-  const api = new MemoryApi(memory, { candidates: 2_000, halfLifeMs: 7 * 86_400_000 }, Date.now, logger);
+  const api = new MemoryApi(memory, { candidates: Number(values.candidates), halfLifeMs: 7 * 86_400_000 }, Date.now, logger);
   const queries = Number(values.queries);
   for (const scoped of [false, true]) {
     const times: number[] = [];
@@ -86,11 +90,11 @@ async function recallBench(): Promise<void> {
       api.recall({ topic, detail: false, limit: 5, ...(scoped ? { sessionKey: `agent:main:s${q % SESSIONS}` } : {}) });
       times.push(performance.now() - t0);
     }
-    process.stdout.write(`recall by topic${scoped ? ' (one session)' : ' (all sessions)'}: p50 ${round(percentile(times, 50))} ms, p95 ${round(percentile(times, 95))} ms, max ${round(Math.max(...times))} ms over ${queries} queries (target p95 < 5 ms)\n`);
+    process.stdout.write(`recall by topic${scoped ? ' (one session)' : ' (all sessions)'}, ${values.candidates} candidates: p50 ${round(percentile(times, 50))} ms, p95 ${round(percentile(times, 95))} ms, max ${round(Math.max(...times))} ms over ${queries} queries (target p95 < 5 ms)\n`);
   }
   memory.close();
   store.close();
-  rmSync(dir, { recursive: true, force: true });
+  if (values.db === undefined) rmSync(dir, { recursive: true, force: true });
 }
 
 async function gatewayCpuPerTurn(memoryOn: boolean): Promise<{ cpuMsPerTurn: number; turns: number }> {
