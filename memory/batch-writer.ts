@@ -23,8 +23,12 @@ export class BatchWriter {
   readonly #timer: NodeJS.Timeout;
   #closed = false;
 
-  constructor(store: Store, intervalMs: number, logger: BatchLogger) {
+  readonly #index: boolean;
+
+  /** With `index`, each batch also adds new memory rows to the full-text index (index-store.ts). */
+  constructor(store: Store, intervalMs: number, logger: BatchLogger, options: { index: boolean } = { index: false }) {
     this.#store = store;
+    this.#index = options.index;
     this.#logger = logger;
     this.#timer = setInterval(() => this.flush(), intervalMs);
     this.#timer.unref();
@@ -47,7 +51,8 @@ export class BatchWriter {
 
   /** Writes everything queued, in one transaction. A batch that fails is logged and dropped. */
   flush(): void {
-    if (this.#pending.length === 0 && this.#snapshots.size === 0) return;
+    const index = this.#index && this.#indexBehind();
+    if (this.#pending.length === 0 && this.#snapshots.size === 0 && !index) return;
     const writes = this.#pending;
     const snapshots = [...this.#snapshots.values()];
     this.#pending = [];
@@ -56,9 +61,19 @@ export class BatchWriter {
       this.#store.transaction(() => {
         for (const write of writes) write();
         for (const write of snapshots) write();
+        if (index) this.#store.memory.index.catchUp();
       });
     } catch (err) {
       this.#logger.warn({ err, writes: writes.length, snapshots: snapshots.length }, 'memory batch write failed; dropped');
+    }
+  }
+
+  #indexBehind(): boolean {
+    try {
+      return this.#store.memory.index.behind();
+    } catch (err) {
+      this.#logger.warn({ err }, 'reading the index state failed');
+      return false;
     }
   }
 

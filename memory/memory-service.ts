@@ -63,7 +63,7 @@ export class MemoryService {
 
   constructor(options: MemoryServiceOptions) {
     this.#options = options;
-    this.#writer = new BatchWriter(options.store, options.snapshotIntervalMs, options.logger);
+    this.#writer = new BatchWriter(options.store, options.snapshotIntervalMs, options.logger, { index: options.longTerm });
   }
 
   get longTerm(): boolean {

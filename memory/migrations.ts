@@ -111,18 +111,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX memory_items_document ON memory_items(session_key, doc_path, doc_chunk) WHERE kind = 'document';
 
       -- Contentless: the text lives in memory_items only (its first 65,536 characters are indexed); tags hold
-      -- s<scope> k<kind> x<state> so one MATCH filters by session, kind and state.
+      -- s<scope> so one MATCH filters by session. State and kind are filtered on memory_items, so a state
+      -- change (evict, summarize) never touches the index. New rows are indexed in batches (index-store.ts),
+      -- not in the turn's transaction: memory_index_state.last_n is the newest row indexed; the triggers
+      -- keep already indexed rows in step when their text changes or they are deleted.
       CREATE VIRTUAL TABLE memory_fts USING fts5(text, tags, content='', contentless_delete=1);
-      CREATE TRIGGER memory_items_fts_insert AFTER INSERT ON memory_items BEGIN
-        INSERT INTO memory_fts (rowid, text, tags)
-        VALUES (new.n, substr(new.text, 1, 65536), 's' || new.scope || ' k' || new.kind || ' x' || new.state);
-      END;
-      CREATE TRIGGER memory_items_fts_update AFTER UPDATE OF text, kind, state, scope ON memory_items BEGIN
+      CREATE TABLE memory_index_state (id INTEGER PRIMARY KEY CHECK (id = 1), last_n INTEGER NOT NULL);
+      INSERT INTO memory_index_state (id, last_n) VALUES (1, 0);
+      CREATE TRIGGER memory_items_fts_update AFTER UPDATE OF text, scope ON memory_items
+      WHEN old.n <= (SELECT last_n FROM memory_index_state WHERE id = 1) BEGIN
         DELETE FROM memory_fts WHERE rowid = old.n;
-        INSERT INTO memory_fts (rowid, text, tags)
-        VALUES (new.n, substr(new.text, 1, 65536), 's' || new.scope || ' k' || new.kind || ' x' || new.state);
+        INSERT INTO memory_fts (rowid, text, tags) VALUES (new.n, substr(new.text, 1, 65536), 's' || new.scope);
       END;
-      CREATE TRIGGER memory_items_fts_delete AFTER DELETE ON memory_items BEGIN
+      CREATE TRIGGER memory_items_fts_delete AFTER DELETE ON memory_items
+      WHEN old.n <= (SELECT last_n FROM memory_index_state WHERE id = 1) BEGIN
         DELETE FROM memory_fts WHERE rowid = old.n;
       END;
 

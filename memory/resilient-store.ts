@@ -89,6 +89,7 @@ export class ResilientStore implements Store {
       recall: this.#forward(() => this.#backend.parts.memory.recall),
       snapshots: this.#forward(() => this.#backend.parts.memory.snapshots),
       forget: this.#forward(() => this.#backend.parts.memory.forget),
+      index: this.#forward(() => this.#backend.parts.memory.index),
     };
   }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Db, DbLogger } from './db.js';
 import { ForgetStore } from './forget-store.js';
 import { IdempotencyStore } from './idempotency-store.js';
+import { IndexStore } from './index-store.js';
 import { ItemsStore } from './items-store.js';
 import { RecallStore } from './recall-store.js';
 import { ResilientStore, type ResilientOptions } from './resilient-store.js';
@@ -25,6 +26,7 @@ export interface MemoryTables {
   readonly recall: RecallStore;
   readonly snapshots: SnapshotStore;
   readonly forget: ForgetStore;
+  readonly index: IndexStore;
 }
 
 /** The typed table objects of one open database. */
@@ -76,6 +78,6 @@ export function createParts(db: Db, indexMemory: boolean): StoreParts {
   const runs = new RunsStore(db);
   const idempotency = new IdempotencyStore(db);
   const turns = new TurnStore(db, { sessions, transcript, runs, idempotency });
-  const memory = { items, recall: new RecallStore(db, items), snapshots: new SnapshotStore(db), forget: new ForgetStore(db, items) };
+  const memory = { items, recall: new RecallStore(db, items), snapshots: new SnapshotStore(db), forget: new ForgetStore(db, items), index: new IndexStore(db) };
   return { sessions, transcript, runs, idempotency, turns, memory };
 }
