@@ -156,6 +156,22 @@ export class MemoryService {
     if (entry !== undefined) this.#retire(entry, reason);
   }
 
+  /**
+   * Takes a quiet context out of RAM (its pending writes and snapshot are written now; the next use
+   * restores it). Items keep their state: they are still the session's active context. False when it is not quiet.
+   */
+  unload(sessionKey: string): boolean {
+    const entry = this.#entries.get(sessionKey);
+    if (entry === undefined || !entry.context.quiet) return false;
+    if (this.#options.longTerm) {
+      this.#writer.snapshot(sessionKey, this.#snapshotWrite(entry));
+      // Written now: the next use restores from the store, which must already hold what RAM did.
+      this.#writer.flush();
+    }
+    this.#entries.delete(sessionKey);
+    return true;
+  }
+
   /** Runs `fn` with `actor` recorded as the cause of the changes it makes. */
   as<T>(actor: string, fn: () => T): T {
     const previous = this.#actor;
@@ -239,16 +255,15 @@ export class MemoryService {
     }
     this.#writer.snapshot(change.sessionKey, () => {
       const entry = this.#entries.get(change.sessionKey);
-      if (entry === undefined || entry.context !== context) return;
-      this.#options.store.memory.snapshots.put({
-        sessionKey: change.sessionKey,
-        sessionId: context.sessionId,
-        itemIds: context.items.map((item) => item.id),
-        highWater: entry.highWater ?? '',
-        tokens: context.tokens,
-        updatedAt: this.#options.now(),
-      });
+      if (entry !== undefined && entry.context === context) this.#snapshotWrite(entry)();
     });
+  }
+
+  /** The write of an entry's snapshot as it is now. */
+  #snapshotWrite(entry: Entry): () => void {
+    const { context } = entry;
+    const snapshot = { sessionKey: context.sessionKey, sessionId: context.sessionId, itemIds: context.items.map((item) => item.id), highWater: entry.highWater ?? '', tokens: context.tokens, updatedAt: this.#options.now() };
+    return () => this.#options.store.memory.snapshots.put(snapshot);
   }
 }
 

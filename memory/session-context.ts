@@ -87,6 +87,11 @@ export class SessionContext {
     return this.#byId.has(id);
   }
 
+  /** No run holds an item and no operation waits: the context may leave RAM. */
+  get quiet(): boolean {
+    return this.#pins.size === 0 && this.#queue.waiting === 0;
+  }
+
   isPinned(id: MemoryId): boolean {
     return (this.#pins.get(id) ?? 0) > 0;
   }

@@ -7,7 +7,8 @@
  * An over-budget context gives up its oldest items until what is left is under half the threshold, so
  * one pass brings it back under. Every `retentionIntervalMs` it applies the retention policy: turns (and
  * summaries) that left the active context longer ago than their retention are purged to forgotten
- * tombstones. Every change is announced as a memory.event by the memory service.
+ * tombstones. A context untouched for twice `staleAfterMs` leaves RAM (restored from its snapshot on its
+ * next use), so RAM holds the sessions in use, not every session ever seen. Every change is announced as a memory.event by the memory service.
  */
 import type { Logger } from 'pino';
 import type { MemoryService } from '../memory/memory-service.js';
@@ -109,6 +110,7 @@ export class MemoryManager {
       if (this.#controller.signal.aborted) break;
       try {
         if (await this.#tend(context)) made += 1;
+        this.#unloadIfIdle(context);
       } catch (err) {
         this.#deps.logger.warn({ err, sessionKey: context.sessionKey }, 'memory manager pass failed for a session');
       }
@@ -133,6 +135,14 @@ export class MemoryManager {
     const draft = await this.#deps.summarizer.summarize(chosen, policy.summaryMaxTokens, this.#controller.signal);
     const result = await this.#deps.memory.as('memory-manager', () => context.summarize(chosen, draft, over ? 'over-budget' : 'stale'));
     return result.applied;
+  }
+
+  /** A context untouched for twice the stale time leaves RAM (it is restored from its snapshot when used). */
+  #unloadIfIdle(context: SessionContext): void {
+    const { staleAfterMs } = this.#deps.policy;
+    if (staleAfterMs <= 0) return;
+    const lastTouch = context.items.reduce((max, item) => Math.max(max, item.touchedAt), 0);
+    if (this.#deps.now() - lastTouch > 2 * staleAfterMs) this.#deps.memory.unload(context.sessionKey);
   }
 
   /** The oldest eligible items whose replacement by one summary leaves the context under the targets. */

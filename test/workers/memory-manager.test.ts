@@ -45,10 +45,15 @@ describe('MemoryManager', () => {
   it('summarizes a stale context even under budget', async () => {
     const f = memoryFixture();
     for (let i = 0; i < 5; i++) f.say(KEY, 'user', `note ${i} about the garden shed`);
-    const later = () => Date.now() + 10_000;
+    const later = () => Date.now() + 7_000;
     expect(await manager(f, { staleAfterMs: 5_000 }, later).runOnce()).toBe(1);
     expect(f.events.at(-1)).toMatchObject({ op: 'summarize', reason: 'stale' });
-    expect(contextOf(f).size).toBe(3);
+    const kept = contextOf(f).items.map((item) => item.id);
+    expect(kept).toHaveLength(3);
+    const muchLater = () => Date.now() + 60_000;
+    await manager(f, { staleAfterMs: 5_000 }, muchLater).runOnce();
+    expect(f.memory.contexts()).toEqual([]);
+    expect(contextOf(f).items.map((item) => item.id)).toEqual(kept);
   });
 
   it('retention purges turns that left the context long ago and keeps summaries forever by default', async () => {
