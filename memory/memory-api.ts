@@ -24,7 +24,7 @@ export interface RecallRanking {
 }
 
 /** Default of `memoryRecallCandidates`. */
-export const DEFAULT_RECALL_CANDIDATES = 2_000;
+export const DEFAULT_RECALL_CANDIDATES = 200;
 /** Default of `memoryRecallHalfLifeMs`: 7 days, in ms. */
 export const DEFAULT_RECALL_HALF_LIFE_MS = 604_800_000;
 /** Ranked rows a topic recall looks at: at least this many ... */

@@ -1,7 +1,7 @@
 /**
  * Reads of the long-term store for memory.query and memory.recall. A text query goes through the FTS5
  * index: the newest `candidates` matches (FTS5 streams matches in rowid order, newest first, so the cost is
- * bounded whatever the store's size) are scored with BM25 and then ranked by BM25 × a recency boost
+ * bounded whatever the store's size) are scored with BM25 (bm25.ts) and ranked by BM25 × a recency boost
  * (1 + 2^(−age / halfLife)), so of two equally relevant items the newer wins and an old one counts at most
  * half as much. Other queries walk the MemoryID index newest first.
  */
@@ -9,6 +9,7 @@ import type { Db } from './db.js';
 import type { MemoryId } from './ids.js';
 import type { ItemsStore } from './items-store.js';
 import { toRecord, type ItemRow } from './items-store.js';
+import { bm25Scores, estimateDf, idf, tokenize } from './bm25.js';
 import type { MemoryRecord } from './memory-types.js';
 
 /** The kinds memory.query filters on: tombstones are summarized or forgotten turns and documents, forgotten summaries. */
@@ -38,7 +39,6 @@ export interface ScoredRecord {
 
 /** Most distinct words of a text query used in the MATCH expression. */
 export const MAX_QUERY_TERMS = 16;
-const WORD = /[\p{L}\p{N}]+/gu;
 
 const KIND_SQL: Record<WireKind, string> = {
   turn: "(m.kind = 'turn' AND m.state IN ('active', 'evicted'))",
@@ -50,10 +50,12 @@ const KIND_SQL: Record<WireKind, string> = {
 const ROW_COLUMNS =
   'm.id, m.session_key, m.session_id, m.kind, m.role, m.text, m.tokens, m.state, m.created_at, m.updated_at, m.summarized_by, m.summary_of, m.doc_path, m.doc_chunk, m.doc_hash, m.anchor';
 
-/** The FTS5 MATCH expression for free text: its words, quoted, OR-ed; undefined when it has none. */
-export function matchExpression(text: string): string | undefined {
-  const terms = [...new Set((text.toLowerCase().match(WORD) ?? []))].slice(0, MAX_QUERY_TERMS);
-  return terms.length === 0 ? undefined : `text : (${terms.map((term) => `"${term}"`).join(' OR ')})`;
+/** Matches of a term sampled to estimate its document frequency. */
+export const DF_SAMPLE = 100;
+
+/** The distinct words of a text query, as the index tokenizes them (at most MAX_QUERY_TERMS). */
+export function queryTerms(text: string): string[] {
+  return [...new Set(tokenize(text))].slice(0, MAX_QUERY_TERMS);
 }
 
 function where(filter: ItemFilter, args: (string | number)[]): string[] {
@@ -68,10 +70,15 @@ function where(filter: ItemFilter, args: (string | number)[]): string[] {
 export class RecallStore {
   readonly #db: Db;
   readonly #items: ItemsStore;
+  readonly #matches;
+  readonly #maxRow;
 
   constructor(db: Db, items: ItemsStore) {
     this.#db = db;
     this.#items = items;
+    // FTS5 yields matches in rowid order, so the newest N cost N rows whatever the store's size.
+    this.#matches = db.prepare<[string, number], { rowid: number }>('SELECT rowid FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rowid DESC LIMIT ?');
+    this.#maxRow = db.prepare<[], { n: number | null }>('SELECT max(n) AS n FROM memory_items');
   }
 
   /** Items newest first (by MemoryID), after `beforeId` when paging. */
@@ -85,26 +92,40 @@ export class RecallStore {
   }
 
   /**
-   * Items matching free text, best first: BM25 over the newest candidates, boosted by recency; the ranking is
-   * done in SQL so only the best `top` rows are read out.
+   * Items matching free text, best first: the newest `candidates` matches, ranked by BM25 (bm25.ts) ×
+   * the recency boost; the best `top` are returned.
    */
   search(text: string, filter: ItemFilter, rank: RankOptions, top: number = rank.candidates): ScoredRecord[] {
-    const match = matchExpression(text);
-    if (match === undefined) return [];
-    let expression = match;
+    const terms = queryTerms(text);
+    if (terms.length === 0) return [];
+    let expression = `text : (${terms.map((term) => `"${term}"`).join(' OR ')})`;
     if (filter.sessionKey !== undefined) {
       const scope = this.#items.existingScope(filter.sessionKey);
       if (scope === undefined) return [];
-      expression = `${match} AND tags : s${scope}`;
+      expression = `${expression} AND tags : s${scope}`;
     }
-    const args: (string | number)[] = [];
+    const candidates = this.#matches.all(expression, rank.candidates).map((row) => row.rowid);
+    if (candidates.length === 0) return [];
+    const args: (string | number)[] = [JSON.stringify(candidates)];
     const clauses = where({ ...filter, sessionKey: undefined }, args);
-    const named = { now: rank.now, half: rank.halfLifeMs, match: expression, candidates: rank.candidates, top };
-    const sql = `WITH c AS (SELECT rowid AS n, bm25(memory_fts, 1.0, 0.0) AS b FROM memory_fts WHERE memory_fts MATCH @match ORDER BY rowid DESC LIMIT @candidates)
-      SELECT ${ROW_COLUMNS}, -c.b * (1 + pow(2.0, -max(0, @now - m.created_at) * 1.0 / @half)) AS score
-      FROM c JOIN memory_items m ON m.n = c.n ${clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`}
-      ORDER BY score DESC, m.id DESC LIMIT @top`;
-    const rows = this.#db.prepare<unknown[], ItemRow & { score: number }>(sql).all(...args, named);
-    return rows.map((row) => ({ record: toRecord(row), score: row.score }));
+    // Scoring needs only the text and the time; whole rows are read for the best `top` alone.
+    const sql = `SELECT m.id, m.text, m.created_at FROM memory_items m WHERE m.n IN (SELECT value FROM json_each(?))${clauses.length === 0 ? '' : ` AND ${clauses.join(' AND ')}`}`;
+    const rows = this.#db.prepare<(string | number)[], { id: string; text: string; created_at: number }>(sql).all(...args);
+    const rowCount = this.#maxRow.get()?.n ?? 0;
+    const termIdf = new Map(terms.map((term) => {
+      const newest = this.#matches.all(`text : "${term}"`, DF_SAMPLE).map((row) => row.rowid);
+      return [term, idf(estimateDf(newest, DF_SAMPLE, rowCount), rowCount)] as const;
+    }));
+    const scores = bm25Scores(rows.map((row) => tokenize(row.text)), termIdf);
+    const best = rows
+      .map((row, i) => ({ id: row.id, score: (scores[i] ?? 0) * (1 + 2 ** (-Math.max(0, rank.now - row.created_at) / rank.halfLifeMs)) }))
+      .filter((hit) => hit.score > 0)
+      .sort((a, b) => b.score - a.score || (a.id < b.id ? 1 : -1))
+      .slice(0, top);
+    const records = new Map(this.#items.many(best.map((hit) => hit.id)).map((record) => [record.id, record]));
+    return best.flatMap((hit) => {
+      const record = records.get(hit.id);
+      return record === undefined ? [] : [{ record, score: hit.score }];
+    });
   }
 }

@@ -136,3 +136,11 @@ describe('extractive summarizer', () => {
     expect(extractiveSummary(sources, { maxBytes: 30 }).length).toBeLessThanOrEqual(30);
   });
 });
+
+describe('BM25 tokenizer', () => {
+  it('tokenizes like FTS5 unicode61: lower case, letters and digits, diacritics removed', async () => {
+    const { tokenize } = await import('../../memory/bm25.js');
+    expect(tokenize('Deploy v2.1 to Zürich-West, NOW!')).toEqual(['deploy', 'v2', '1', 'to', 'zurich', 'west', 'now']);
+    expect(tokenize('plain ascii words')).toEqual(['plain', 'ascii', 'words']);
+  });
+});
