@@ -24,13 +24,13 @@ export interface RecallRanking {
 }
 
 /** Default of `memoryRecallCandidates`. */
-export const DEFAULT_RECALL_CANDIDATES = 200;
+export const DEFAULT_RECALL_CANDIDATES = 100;
 /** Default of `memoryRecallHalfLifeMs`: 7 days, in ms. */
 export const DEFAULT_RECALL_HALF_LIFE_MS = 604_800_000;
 /** Ranked rows a topic recall looks at: at least this many ... */
-const RECALL_ROWS_MIN = 100;
+const RECALL_ROWS_MIN = 20;
 /** ... and this many per summary asked for. */
-const RECALL_ROWS_PER_RESULT = 10;
+const RECALL_ROWS_PER_RESULT = 4;
 /** Most summaries followed upward from a tombstone (a summary of summaries of ...). */
 const MAX_SUMMARY_CHAIN = 32;
 

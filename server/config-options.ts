@@ -120,7 +120,7 @@ export const OPTIONS = {
   memoryTranscriptRetentionDays: int(MEM, 0, 'Days a turn\'s text is kept once it has left the active context; older ones are purged to forgotten tombstones. 0: forever.', 0, 36_500),
   memorySummaryRetentionDays: int(MEM, 0, 'Days a summary\'s text is kept once it has left the active context. 0: forever.', 0, 36_500),
   memoryRetentionIntervalMs: int(MEM, 3_600_000, 'Time between retention passes of the memory manager, in ms.', 1_000),
-  memoryRecallCandidates: int(MEM, 200, 'Newest full-text matches scored per text query (bounds recall time whatever the store size).', 10, 1_000_000),
+  memoryRecallCandidates: int(MEM, 100, 'Newest full-text matches scored per text query (bounds recall time whatever the store size).', 10, 1_000_000),
   memoryRecallHalfLifeMs: int(MEM, 7 * DAY_MS, 'Age at which an item\'s recency boost in recall ranking halves, in ms.', 1),
   memoryDbRetryIntervalMs: int(MEM, 5_000, 'In RAM-only mode (database unusable), time between attempts to reopen the database file, in ms.', 10),
 

@@ -9,7 +9,7 @@ import type { ContextLimits } from '../../memory/limits.js';
 import type { StoredMessage } from '../../memory/types.js';
 import { tempDir } from './temp-dir.js';
 
-export const RANKING = { candidates: 200, halfLifeMs: 7 * 86_400_000 };
+export const RANKING = { candidates: 100, halfLifeMs: 7 * 86_400_000 };
 
 export interface MemoryFixture {
   dir: string;
