@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
-import { EXTENSION_CAPS, type ExtensionCap } from '../protocol/capabilities.js';
+import { EXTENSION_CAPS, ExtensionCap } from '../protocol/capabilities.js';
 import { CLOSES } from '../protocol/errors.js';
 import { EVENTS } from '../protocol/events.js';
 import type { EventDef } from '../protocol/schema.js';
@@ -35,6 +35,7 @@ import { Presence } from './presence.js';
 import { Router } from './router.js';
 import type { GatewayServices } from './services.js';
 import { healthSnapshot } from './snapshots.js';
+import { setupMemory } from './memory-setup.js';
 import { SERVER_VERSION } from './version.js';
 import { acceptSocket } from './ws-endpoint.js';
 
@@ -72,8 +73,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   // The first model that can answer is the default shown to clients (a primary without its key is left out).
   const primary = deps.models?.find((info) => info.available);
   const model = primary?.name ?? effectiveModel(config);
+  const memory = setupMemory({ config, store, provider: deps.provider, model, now, logger });
   const turns = new TurnService({
     store,
+    memory: memory.service,
     provider: deps.provider,
     identity: deps.identity,
     events,
@@ -95,7 +98,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     config,
     store,
     turns,
-    sessions: new SessionService(store, turns, events, now),
+    sessions: new SessionService(store, turns, events, now, memory.service),
+    memory,
     identity: deps.identity,
     provider: deps.provider,
     models: deps.models ?? deps.provider.models(),
@@ -113,6 +117,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   };
   const projector = new ChatProjector(broadcaster, { chatDeltaIntervalMs: config.chatDeltaIntervalMs, now, openRunIds: (key) => turns.openRunIds(key) });
   const stopProjecting = events.on(projector.handle);
+  if (services.extensions.includes(ExtensionCap.MEMORY_V1)) memory.attach(broadcaster);
   const router = new Router(createHandlers(services), logger, { validateResults: deps.validateResults ?? false, offered: services.extensions });
   let closing = false;
   const handshake: HandshakeContext = {
@@ -155,6 +160,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       broadcaster.broadcast('shutdown', { reason });
       for (const conn of [...broadcaster.connections()]) conn.close(CLOSES.SERVICE_RESTART.code, CLOSES.SERVICE_RESTART.reason);
       await turns.close(config.shutdownGraceMs);
+      memory.close();
       periodic.stop();
       stopProjecting();
       projector.close();
@@ -215,6 +221,7 @@ function opened(services: GatewayServices, conn: Connection): void {
     services.broadcaster.sendTo(conn, 'session.ack', { capabilities, server: { name: 'brainstem', version: services.version } });
   }
   services.broadcaster.opened(conn);
+  if (grant.extensions.has(ExtensionCap.MEMORY_V1)) services.memory.opened(services.broadcaster, conn);
   conn.logger.info({ client: grant.client.id, mode: grant.client.mode, protocol: grant.protocol, scopes: grant.scopes }, 'client connected');
   services.presence.changed();
 }

@@ -9,6 +9,7 @@ import type { SessionService } from '../workers/session-service.js';
 import type { TurnService } from '../workers/turn-service.js';
 import type { Broadcaster } from './broadcaster.js';
 import type { EventLoopMonitor } from './event-loop.js';
+import type { GatewayMemory } from './memory-setup.js';
 import type { Presence } from './presence.js';
 
 export interface GatewayServices {
@@ -16,6 +17,8 @@ export interface GatewayServices {
   readonly store: Store;
   readonly turns: TurnService;
   readonly sessions: SessionService;
+  /** Active contexts, memory API, documents, memory manager. */
+  readonly memory: GatewayMemory;
   readonly identity: IdentityService;
   readonly provider: ModelProvider;
   /** Every configured model (`models.list`), with `available` false for those lacking a key. */

@@ -31,7 +31,7 @@ function resolveToken(config: Config): string | undefined {
 export async function start(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   const token = resolveToken(config);
-  const store = openStore(config.dataDir, logger);
+  const store = openStore(config.dataDir, logger, { indexMemory: config.memoryV1, retryIntervalMs: config.memoryDbRetryIntervalMs });
   if (ensureWorkspace(config.workspace, logger)) say(`created the workspace ${config.workspace} with example identity files (SOUL.md, AGENT.md, IDENTITY.md, USER.md)`);
   const identity = createIdentityService({ workspace: config.workspace, logger: logger.child({ component: 'identity' }) });
   const { provider, models } = createModelSetup(config, logger.child({ component: 'provider' }));

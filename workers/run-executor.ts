@@ -10,15 +10,18 @@
  */
 import type { Logger } from 'pino';
 import type { ErrorKind } from '../protocol/events.js';
+import type { MemoryService } from '../memory/memory-service.js';
 import type { Store } from '../memory/store.js';
 import type { IdentityService } from '../identity/types.js';
-import { buildModelMessages, PROMPT_HISTORY_MAX_MESSAGES } from './prompt.js';
+import { buildModelMessages } from './prompt.js';
 import { ProviderError, type ModelProvider } from './providers/types.js';
 import type { ActiveRun } from './runs/active-run.js';
 import type { RunEnded, RuntimeEvents } from './run-events.js';
 
 export interface ExecutorDeps {
   store: Store;
+  /** The sessions' active contexts: the prompt is built from the run's lease. */
+  memory: MemoryService;
   provider: ModelProvider;
   identity: IdentityService | undefined;
   events: RuntimeEvents;
@@ -41,12 +44,14 @@ export async function executeRun(run: ActiveRun, deps: ExecutorDeps): Promise<Ex
     clearTimeout(timer);
     return commandReply(run, deps, run.request.presetReply);
   }
+  // The run's items are pinned until it ends: memory operations on them wait (SessionContext).
+  const lease = deps.memory.lease(run.ref.sessionKey, run.sessionId, run.userMessageId);
   try {
-    const history = deps.store.transcript.upTo(run.ref.sessionKey, run.sessionId, run.userSeq, PROMPT_HISTORY_MAX_MESSAGES);
     const messages = buildModelMessages({
       identity: deps.identity?.packet(run.ref.agentId),
       extraSystemPrompt: run.request.extraSystemPrompt,
-      history,
+      items: lease.items,
+      userMessage: { id: run.userMessageId, text: run.request.message },
     });
     const model = run.request.model ?? deps.model;
     for await (const event of deps.provider.stream({ model, messages, signal: run.signal, runId: run.ref.runId })) {
@@ -69,10 +74,11 @@ export async function executeRun(run: ActiveRun, deps: ExecutorDeps): Promise<Ex
     return ended(run, deps, { status: 'ok', stopReason });
   } catch (err) {
     const how = classify(run, err);
-    if (how.status === 'error') deps.logger.warn({ err, runId: run.ref.runId, sessionKey: run.ref.sessionKey }, 'run failed');
+    if (how.status === 'error') run.logger.warn({ err }, 'run failed');
     return ended(run, deps, how);
   } finally {
     clearTimeout(timer);
+    lease.release();
   }
 }
 

@@ -45,6 +45,8 @@ export interface SubmitTurn {
   model?: string | undefined;
   /** A slash command: its effect runs once, only for a new request, before the turn is stored. */
   command?: CommandTurn | undefined;
+  /** The request's logger (carries connId and reqId); the turn's log lines add runId and sessionKey. */
+  logger?: Logger | undefined;
 }
 
 export type SubmitOutcome =
@@ -118,8 +120,10 @@ export class TurnService {
       model: input.model,
       ...(input.command === undefined ? {} : { presetReply: input.command.reply() }),
     };
-    const run = new ActiveRun(ref, accepted.run.sessionId, now, accepted.userMessage.seq, request);
+    const logger = (input.logger ?? this.#deps.logger).child({ runId: ref.runId, sessionKey: ref.sessionKey });
+    const run = new ActiveRun(ref, accepted.run.sessionId, now, accepted.userMessage.seq, request, logger, accepted.userMessage.id);
     this.#runs.set(ref.runId, run);
+    this.#remember(accepted.userMessage, logger);
     this.#deps.events.emit({ type: 'message.stored', message: accepted.userMessage });
     if (accepted.sessionCreated) this.#sessionChanged(ref, 'created');
     this.#scheduler.enqueue(
@@ -230,15 +234,25 @@ export class TurnService {
         expiresAt: executed.endedAt + this.#deps.limits.idempotencyTtlMs,
       });
     } catch (err) {
-      this.#deps.logger.error({ err, runId: run.ref.runId, sessionKey: run.ref.sessionKey }, 'storing the end of a run failed');
+      run.logger.error({ err }, 'storing the end of a run failed');
     }
     if (stored !== undefined) {
+      this.#remember(stored, run.logger);
       ended.message = stored;
       this.#deps.events.emit({ type: 'message.stored', message: stored });
     }
     this.#deps.events.emit({ type: 'run.ended', run: run.ref, ended });
     this.#sessionChanged(run.ref, 'updated');
     this.#waiters.resolve(RunWaiters.fromEnded(run.ref.runId, ended));
+  }
+
+  /** The stored message enters its session's active context; memory never fails a turn. */
+  #remember(stored: StoredMessage, logger: Logger): void {
+    try {
+      this.#deps.memory.appendMessage(stored, logger);
+    } catch (err) {
+      logger.error({ err }, 'adding the message to the active context failed');
+    }
   }
 
   #sessionChanged(ref: RunRef, reason: string): void {

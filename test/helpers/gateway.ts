@@ -7,7 +7,7 @@ import { onTestFinished } from 'vitest';
 import { createGateway, type Gateway } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import type { Config, OptionName } from '../../server/config-options.js';
-import { openStore, type Store } from '../../memory/store.js';
+import { openStore, type Store, type StoreOptions } from '../../memory/store.js';
 import { fixedIdentity } from './fixed-identity.js';
 import type { IdentityService } from '../../identity/types.js';
 import { createModelSetup } from '../../server/model-provider.js';
@@ -26,6 +26,8 @@ export interface TestGatewayOptions {
   identity?: IdentityService;
   /** `null`: auth off. */
   token?: string | null;
+  /** Store options (e.g. an `open` hook that injects database faults). */
+  storeOptions?: Omit<StoreOptions, 'logger'>;
   /** Register close with onTestFinished (default true); false for beforeAll-scoped gateways. */
   autoClose?: boolean;
 }
@@ -50,7 +52,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     overrides: { port: 0, dataDir, logLevel: 'silent', ...(token === undefined ? { authMode: 'none' } : {}), ...options.config },
   });
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const store = openStore(dataDir);
+  const store = openStore(dataDir, undefined, { indexMemory: config.memoryV1, retryIntervalMs: config.memoryDbRetryIntervalMs, ...options.storeOptions });
   const setup = options.provider === undefined ? createModelSetup(config, logger) : undefined;
   const provider = options.provider ?? (setup as { provider: ModelProvider }).provider;
   const identity = options.identity ?? fixedIdentity();
