@@ -203,7 +203,7 @@ async function poolOnly(): Promise<number> {
 
 async function durableRunner(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'brainstem-bench-jobs-'));
-  const db = openDatabase(join(dir, 'jobs.db'), undefined, JOB_MIGRATIONS);
+  const db = openDatabase(join(dir, 'jobs.db'), undefined, { migrations: JOB_MIGRATIONS });
   let done = 0;
   let finished: () => void = () => undefined;
   const all = new Promise<void>((resolve) => (finished = resolve));

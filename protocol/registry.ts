@@ -6,6 +6,7 @@ import type { Static } from '@sinclair/typebox';
 import { agentMethods } from './methods/agent.js';
 import { agentPlanMethods } from './methods/agent-plan.js';
 import { chatMethods } from './methods/chat.js';
+import { memoryMethods } from './methods/memory.js';
 import { sessionsMethods } from './methods/sessions.js';
 import { systemMethods } from './methods/system.js';
 import type { MethodDef } from './schema.js';
@@ -16,6 +17,7 @@ export const METHODS = {
   ...agentMethods,
   ...agentPlanMethods,
   ...sessionsMethods,
+  ...memoryMethods,
   /** protocol-extensions.md: `session.send` is an alias of `sessions.send`. */
   'session.send': sessionsMethods['sessions.send'],
 } as const satisfies Record<string, MethodDef>;

@@ -9,10 +9,12 @@ import { mainSessionKey } from '../protocol/session-key.js';
 import type { Store } from '../memory/store.js';
 import type { IdentityService } from '../identity/types.js';
 import { AgentRuntime, type AgentOptions } from '../workers/agent/agent-runtime.js';
+import type { PlannerKind } from '../workers/brain/plan.js';
 import type { TurnControl } from '../workers/agent/turn-control.js';
 import { openJobDb } from '../workers/jobs/job-db.js';
 import type { JobHandler } from '../workers/jobs/job-runner.js';
 import type { DocumentIndex } from '../workers/research/document-index.js';
+import type { GatewayMemory } from './memory-setup.js';
 import type { ModelProvider } from '../workers/providers/types.js';
 import type { RuntimeEvents } from '../workers/run-events.js';
 import type { Config } from './config-options.js';
@@ -30,10 +32,10 @@ export interface AgentSetupDeps {
   /** More job handlers by kind (tests). */
   handlers?: ReadonlyMap<string, JobHandler> | undefined;
   /**
-   * Where workspace documents and plan results are stored and searched: memory/'s document items
-   * (`GatewayMemory.documents` has this shape). Default: the interim index in the job database.
+   * memory/ (memoryV1 on): workspace documents and plan results become its document items. Without it they
+   * go to the interim index in the job database (workers/research/sqlite-document-index.ts).
    */
-  index?: DocumentIndex | undefined;
+  memory?: GatewayMemory | undefined;
 }
 
 export interface GatewayAgent {
@@ -42,10 +44,13 @@ export interface GatewayAgent {
   close(): Promise<void>;
 }
 
-/** The planner in effect: `auto` plans by rules with the offline local provider, with the model otherwise. */
-export function plannerOf(config: Config): 'rules' | 'model' {
+/**
+ * The planner in effect: `auto` plans by rules with the offline local provider, and with a real model asks
+ * it for a plan when the message lists steps (plain chat turns keep one model call).
+ */
+export function plannerOf(config: Config): PlannerKind {
   if (config.plannerMode !== 'auto') return config.plannerMode;
-  return (config.models?.[0]?.provider ?? config.provider) === 'local' ? 'rules' : 'model';
+  return (config.models?.[0]?.provider ?? config.provider) === 'local' ? 'rules' : 'model-on-lists';
 }
 
 export function agentOptions(config: Config): AgentOptions {
@@ -96,7 +101,7 @@ export function setupAgent(deps: AgentSetupDeps): GatewayAgent | undefined {
     now: deps.now,
     logger,
     ...(deps.handlers === undefined ? {} : { handlers: deps.handlers }),
-    ...(deps.index === undefined ? {} : { index: deps.index }),
+    ...(deps.memory === undefined ? {} : { index: memoryDocumentIndex(deps.memory, deps.store) }),
   });
   let closed: Promise<void> | undefined;
   return {
@@ -106,5 +111,20 @@ export function setupAgent(deps: AgentSetupDeps): GatewayAgent | undefined {
         await runtime.close();
         jobDb.close();
       })()),
+  };
+}
+
+/** memory/'s document items as the research worker's DocumentIndex; hits get their document path back. */
+export function memoryDocumentIndex(memory: GatewayMemory, store: Store): DocumentIndex {
+  return {
+    upsert: (chunk) => memory.documents.upsert(chunk),
+    search: (text, options) => {
+      const items = memory.documents.search(text, options);
+      const paths = new Map(store.memory.items.many(items.map((item) => item.id)).map((record) => [record.id, record.document?.path]));
+      return items.map((item) => {
+        const path = paths.get(item.id);
+        return { id: item.id, text: item.text, ...(item.score === undefined ? {} : { score: item.score }), ...(path === undefined ? {} : { path }) };
+      });
+    },
   };
 }

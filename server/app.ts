@@ -7,14 +7,14 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
-import { EXTENSION_CAPS, type ExtensionCap } from '../protocol/capabilities.js';
+import { EXTENSION_CAPS, ExtensionCap } from '../protocol/capabilities.js';
 import { CLOSES } from '../protocol/errors.js';
 import { EVENTS } from '../protocol/events.js';
 import type { EventDef } from '../protocol/schema.js';
 import { mainSessionKey, DEFAULT_AGENT_ID, MAIN_KEY } from '../protocol/session-key.js';
 import type { Store } from '../memory/store.js';
 import type { IdentityService } from '../identity/types.js';
-import type { ModelProvider } from '../workers/providers/types.js';
+import type { ModelInfo, ModelProvider } from '../workers/providers/types.js';
 import { RuntimeEvents } from '../workers/run-events.js';
 import { SessionService } from '../workers/session-service.js';
 import { TurnService } from '../workers/turn-service.js';
@@ -30,6 +30,7 @@ import type { Connection, Grant } from './connection.js';
 import { EventLoopMonitor } from './event-loop.js';
 import type { HandshakeContext } from './handshake.js';
 import { grantedExtensions } from './handshake.js';
+import { registerControlUi, sendIndex } from './control-ui.js';
 import { registerHttpRoutes } from './http-routes.js';
 import { createHandlers } from './methods/index.js';
 import { startPeriodic } from './periodic.js';
@@ -37,6 +38,7 @@ import { Presence } from './presence.js';
 import { Router } from './router.js';
 import type { GatewayServices } from './services.js';
 import { healthSnapshot } from './snapshots.js';
+import { setupMemory } from './memory-setup.js';
 import { SERVER_VERSION } from './version.js';
 import { acceptSocket } from './ws-endpoint.js';
 
@@ -45,6 +47,11 @@ export interface GatewayDeps {
   logger: Logger;
   store: Store;
   provider: ModelProvider;
+  /**
+   * Every configured model for `models.list`, including those left out of the provider for lack of a key
+   * (server/model-provider.ts); default `provider.models()`.
+   */
+  models?: readonly ModelInfo[];
   identity: IdentityService;
   /** The shared secret clients must present; undefined when auth is off. */
   token: string | undefined;
@@ -68,12 +75,16 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const now = deps.now ?? Date.now;
   const startedAt = now();
   const events = new RuntimeEvents((err) => logger.error({ err }, 'runtime event listener failed'));
-  const model = effectiveModel(config);
+  // The first model that can answer is the default shown to clients (a primary without its key is left out).
+  const primary = deps.models?.find((info) => info.available);
+  const model = primary?.name ?? effectiveModel(config);
+  const memory = setupMemory({ config, store, provider: deps.provider, model, now, logger });
   // issue 5: the agent runtime (undefined with agentRuntimeV1 off); its brain plans inside the turns.
-  const agent = setupAgent({ config, store, provider: deps.provider, model, identity: deps.identity, events, turns: () => turns, now, logger, handlers: deps.agentHandlers });
+  const agent = setupAgent({ config, store, provider: deps.provider, model, identity: deps.identity, events, turns: () => turns, now, logger, handlers: deps.agentHandlers, memory: config.memoryV1 ? memory : undefined });
   const turns = new TurnService({
     brain: agent?.runtime.brain,
     store,
+    memory: memory.service,
     provider: deps.provider,
     identity: deps.identity,
     events,
@@ -96,11 +107,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     config,
     store,
     turns,
-    sessions: new SessionService(store, turns, events, now),
+    sessions: new SessionService(store, turns, events, now, memory.service),
+    memory,
     agent,
     identity: deps.identity,
     provider: deps.provider,
+    models: deps.models ?? deps.provider.models(),
     model,
+    modelProvider: primary?.provider ?? deps.provider.id,
     broadcaster,
     presence: new Presence(broadcaster, { serverVersion: SERVER_VERSION, startedAt, debounceMs: config.presenceDebounceMs, maxEntries: config.presenceMaxEntries }),
     loop: new EventLoopMonitor(),
@@ -113,6 +127,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   };
   const projector = new ChatProjector(broadcaster, { chatDeltaIntervalMs: config.chatDeltaIntervalMs, now, openRunIds: (key) => turns.openRunIds(key) });
   const stopProjecting = events.on(projector.handle);
+  if (services.extensions.includes(ExtensionCap.MEMORY_V1)) memory.attach(broadcaster);
   const stopAgentEvents = agent?.runtime.events.on(agentProjector(broadcaster, services));
   const router = new Router(createHandlers(services), logger, { validateResults: deps.validateResults ?? false, offered: services.extensions });
   let closing = false;
@@ -130,7 +145,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   app.route({
     method: 'GET',
     url: '/',
-    handler: async () => 'brainstem gateway: connect with a WebSocket client (OpenClaw protocol v3/v4).\n',
+    handler: config.controlUiDir === undefined ? async () => 'brainstem gateway: connect with a WebSocket client (OpenClaw protocol v3/v4).\n' : sendIndex,
     wsHandler: (socket, req) => {
       acceptSocket(socket, req.raw, {
         logger,
@@ -146,6 +161,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     },
   });
   registerHttpRoutes(app, services, () => closing);
+  if (config.controlUiDir !== undefined) await registerControlUi(app, config.controlUiDir);
   const periodic = startPeriodic(services, broadcaster, logger);
 
   let closed: Promise<void> | undefined;
@@ -157,6 +173,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       await turns.close(config.shutdownGraceMs);
       await agent?.close();
       stopAgentEvents?.();
+      memory.close();
       periodic.stop();
       stopProjecting();
       projector.close();
@@ -217,6 +234,7 @@ function opened(services: GatewayServices, conn: Connection): void {
     services.broadcaster.sendTo(conn, 'session.ack', { capabilities, server: { name: 'brainstem', version: services.version } });
   }
   services.broadcaster.opened(conn);
+  if (grant.extensions.has(ExtensionCap.MEMORY_V1)) services.memory.opened(services.broadcaster, conn);
   conn.logger.info({ client: grant.client.id, mode: grant.client.mode, protocol: grant.protocol, scopes: grant.scopes }, 'client connected');
   services.presence.changed();
 }

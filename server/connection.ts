@@ -36,7 +36,8 @@ export class Connection {
   readonly controller = new AbortController();
   readonly nonce = randomUUID();
   readonly outbound: Outbound;
-  readonly logger: Logger;
+  readonly #parentLogger: Logger;
+  #logger: Logger | undefined;
   phase: ConnectionPhase = 'challenge';
   grant: Grant | undefined;
   /** Set by `sessions.subscribe`. */
@@ -56,8 +57,13 @@ export class Connection {
     maxBufferedBytes: number,
     logger: Logger,
   ) {
-    this.logger = logger.child({ connId: this.connId });
+    this.#parentLogger = logger;
     this.outbound = new Outbound(ws, tcp, maxBufferedBytes, () => this.close(CLOSES.SLOW_CONSUMER.code, CLOSES.SLOW_CONSUMER.reason));
+  }
+
+  /** The connection's logger (`connId` bound), made on first use: most connections never log. */
+  get logger(): Logger {
+    return (this.#logger ??= this.#parentLogger.child({ connId: this.connId }));
   }
 
   get open(): boolean {

@@ -62,32 +62,35 @@ export class Router {
 
   async #invoke(conn: Connection, id: string, method: MethodName, params: unknown): Promise<void> {
     const started = performance.now();
-    const logger = conn.logger.child({ reqId: id, method });
+    let logger: Logger | undefined;
     const ctx: RequestContext = {
       conn,
       requestId: id,
       method,
-      logger,
+      // A child logger per request costs on every request; made only when a handler logs.
+      get logger(): Logger {
+        return (logger ??= conn.logger.child({ reqId: id, method }));
+      },
       signal: conn.signal,
       respond: (payload) => conn.sendResponse(id, true, payload),
     };
     const handler = this.handlers[method] as Handler<MethodName>;
     try {
       const result = await handler(params as never, ctx);
-      if (this.options.validateResults) this.#checkResult(method, result, logger);
+      if (this.options.validateResults) this.#checkResult(method, result, ctx.logger);
       conn.sendResponse(id, true, result);
       this.options.observe?.(method, true, performance.now() - started);
     } catch (err) {
-      if (!isGatewayError(err)) logger.error({ err }, 'handler failed');
+      if (!isGatewayError(err)) ctx.logger.error({ err }, 'handler failed');
       const error = isGatewayError(err) ? err : new GatewayError('INTERNAL', { cause: err });
-      if (error.kind !== 'INTERNAL') logger.debug({ code: error.code, kind: error.kind }, 'request failed');
+      if (error.kind !== 'INTERNAL' && this.logger.isLevelEnabled('debug')) ctx.logger.debug({ code: error.code, kind: error.kind }, 'request failed');
       conn.sendResponse(id, false, error.payload, error.toWire());
       this.options.observe?.(method, false, performance.now() - started);
     }
   }
 
   #fail(conn: Connection, id: string, error: GatewayError): void {
-    conn.logger.debug({ reqId: id, kind: error.kind }, 'request rejected');
+    if (this.logger.isLevelEnabled('debug')) conn.logger.debug({ reqId: id, kind: error.kind }, 'request rejected');
     conn.sendResponse(id, false, undefined, error.toWire());
     this.options.observe?.('invalid', false, 0);
   }

@@ -8,7 +8,7 @@ import { createIdentityService, ensureWorkspace, type IdentityService } from '..
 import type { ModelProvider } from '../workers/providers/types.js';
 import { createGateway, type Gateway } from './app.js';
 import type { Config } from './config-options.js';
-import { createModelProvider } from './model-provider.js';
+import { createModelSetup } from './model-provider.js';
 import { createLogger } from './logger.js';
 import { ensureToken } from './token.js';
 
@@ -31,11 +31,11 @@ function resolveToken(config: Config): string | undefined {
 export async function start(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   const token = resolveToken(config);
-  const store = openStore(config.dataDir, logger);
+  const store = openStore(config.dataDir, logger, { indexMemory: config.memoryV1, retryIntervalMs: config.memoryDbRetryIntervalMs });
   if (ensureWorkspace(config.workspace, logger)) say(`created the workspace ${config.workspace} with example identity files (SOUL.md, AGENT.md, IDENTITY.md, USER.md)`);
   const identity = createIdentityService({ workspace: config.workspace, logger: logger.child({ component: 'identity' }) });
-  const provider = createModelProvider(config, logger.child({ component: 'provider' }));
-  const gateway = await createGateway({ config, logger, store, provider, identity, token });
+  const { provider, models } = createModelSetup(config, logger.child({ component: 'provider' }));
+  const gateway = await createGateway({ config, logger, store, provider, models, identity, token });
   const { url } = await gateway.listen();
   // Before the listening line: whoever reads it may send SIGTERM at once and must get a graceful stop.
   handleSignals(gateway, { store, identity, provider }, logger);

@@ -94,7 +94,8 @@ export const systemMethods = {
           name: Type.Optional(Type.String()),
           kind: Type.Optional(Type.String()),
           identity: Type.Optional(AgentIdentity),
-          model: Type.Optional(Type.String()),
+          /** The agent's model and its failover chain, as model ids of models.list (OpenClaw's shape). */
+          model: Type.Optional(Type.Object({ primary: Type.Optional(Type.String()), fallbacks: Type.Optional(Type.Array(Type.String())) })),
         }),
       ),
     }),

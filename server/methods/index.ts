@@ -3,6 +3,7 @@ import type { GatewayServices } from '../services.js';
 import { agentHandlers } from './agent.js';
 import { agentPlanHandlers } from './agent-plan.js';
 import { chatHandlers } from './chat.js';
+import { memoryHandlers } from './memory.js';
 import { sessionsHandlers } from './sessions.js';
 import { systemHandlers } from './system.js';
 import type { Handlers } from './types.js';
@@ -14,5 +15,6 @@ export function createHandlers(services: GatewayServices): Handlers {
     ...agentHandlers(services),
     ...agentPlanHandlers(services),
     ...sessionsHandlers(services),
+    ...memoryHandlers(services),
   };
 }

@@ -20,7 +20,7 @@ export const TEST_LANES: LaneSpec[] = [
 
 /** Opens the job schema in `path` (default: a fresh temp file); closed when the test finishes. */
 export function jobDatabase(path: string = join(tempDir('brainstem-jobs-'), 'jobs.db')): { db: Db; path: string } {
-  const db = openDatabase(path, undefined, JOB_MIGRATIONS);
+  const db = openDatabase(path, undefined, { migrations: JOB_MIGRATIONS });
   onTestFinished(() => {
     if (db.open) db.close();
   });

@@ -4,7 +4,7 @@ import { describe, expect, it, onTestFinished as onFinished } from 'vitest';
 import { openDatabase, type Db } from '../../memory/db.js';
 import { newMemoryId } from '../../memory/ids.js';
 import { MIGRATIONS, type Migration } from '../../memory/migrations.js';
-import { DATABASE_FILE, createStore, openStore, type Store } from '../../memory/store.js';
+import { DATABASE_FILE, openStore, type Store } from '../../memory/store.js';
 import type { AcceptTurnInput, FinishTurnInput } from '../../memory/turn-store.js';
 import type { TranscriptMessage } from '../../memory/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -74,10 +74,10 @@ describe('openDatabase', () => {
       { version: 1, name: 'table', sql: 'CREATE TABLE counter (n INTEGER)' },
       { version: 2, name: 'row', sql: 'INSERT INTO counter VALUES (1)' },
     ];
-    openDatabase(path, undefined, first).close();
+    openDatabase(path, undefined, { migrations: first }).close();
     const applied: number[] = [];
     const logger = { info: (obj: object) => applied.push((obj as { version: number }).version) };
-    const db = openDatabase(path, logger, [...first, { version: 3, name: 'another row', sql: 'INSERT INTO counter VALUES (3)' }]);
+    const db = openDatabase(path, logger, { migrations: [...first, { version: 3, name: 'another row', sql: 'INSERT INTO counter VALUES (3)' }] });
     onFinished(() => {
       db.close();
     });
@@ -92,7 +92,7 @@ describe('openDatabase', () => {
       { version: 1, name: 'table', sql: 'CREATE TABLE t (n INTEGER)' },
       { version: 2, name: 'half broken', sql: 'INSERT INTO t VALUES (2); INSERT INTO missing VALUES (1);' },
     ];
-    expect(() => openDatabase(path, undefined, migrations)).toThrow(/no such table: missing/);
+    expect(() => openDatabase(path, undefined, { migrations })).toThrow(/no such table: missing/);
     const db = new BetterSqlite3(path);
     onFinished(() => {
       db.close();
@@ -184,9 +184,10 @@ describe('TurnStore.accept', () => {
 
   it('writes nothing when a write inside the transaction fails', () => {
     const dataDir = tempDir('brainstem-store-');
-    const db = openDatabase(join(dataDir, DATABASE_FILE));
-    const store = createStore(db, dataDir);
+    let opened: Db | undefined;
+    const store = openStore(dataDir, undefined, { open: (path, options) => (opened = openDatabase(path, undefined, options)) });
     onFinished(() => store.close());
+    const db = opened as Db;
     // The user message is the last write of accept: failing it must undo the session, run and key.
     db.exec("CREATE TRIGGER fail_user BEFORE INSERT ON messages WHEN NEW.body LIKE '%explode%' BEGIN SELECT RAISE(ABORT, 'simulated failure'); END");
     expect(() => store.turns.accept(acceptInput('k1', 'explode', 1_000))).toThrow(/simulated failure/);

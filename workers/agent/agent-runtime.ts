@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { IdentityService } from '../../identity/types.js';
 import { Brain } from '../brain/brain.js';
+import type { PlannerKind } from '../brain/plan.js';
 import type { JobDb } from '../jobs/job-db.js';
 import { JobRunner, PermanentJobError, type JobContext, type JobHandler, type JobOutcome } from '../jobs/job-runner.js';
 import { JobStore } from '../jobs/job-store.js';
@@ -48,7 +49,7 @@ export interface AgentOptions {
   agingMs: number;
   workerThreads: number;
   jobs: { maxAttempts: number; backoffBaseMs: number; backoffMaxMs: number; timeoutMs: number; retentionMs: number };
-  planner: 'rules' | 'model';
+  planner: PlannerKind;
   planMaxTasks: number;
   plannerTimeoutMs: number;
   heartbeatIntervalMs: number;

@@ -1,7 +1,8 @@
 /**
  * The primary brain: the planner loop of a turn, and with run-executor.ts the only caller of the model.
  * A turn streams its immediate reply as always (run-executor.ts); then, when the goal needs work beyond one
- * reply, the brain makes a short plan (rules-planner.ts, or model-planner.ts for real models), hands the tasks
+ * reply, the brain makes a short plan (rules-planner.ts, or model-planner.ts for real models — by default only
+ * for messages that list steps, see PlannerKind), hands the tasks
  * to the worker pool, waits until the plan has nothing more to run by itself, and appends the final part of
  * the reply made from the tasks' structured results — streamed on the same run, so every client (legacy ones
  * too) sees one reply that pauses while the workers run. It also writes the results to long-term memory (a
@@ -26,13 +27,13 @@ import type { ExecutedRun } from '../run-executor.js';
 import type { RuntimeEvents } from '../run-events.js';
 import type { ActiveRun } from '../runs/active-run.js';
 import { planWithModel } from './model-planner.js';
-import type { Plan } from './plan.js';
-import { planByRules } from './rules-planner.js';
+import type { Plan, PlannerKind } from './plan.js';
+import { LIST_ITEM, planByRules } from './rules-planner.js';
 import { renderResults, synthesisMessages, taskOutcomes, type TaskOutcome } from './synthesis.js';
 import type { TurnAdmission, TurnBrain } from './turn-brain.js';
 
 export interface BrainDeps {
-  planner: 'rules' | 'model';
+  planner: PlannerKind;
   provider: ModelProvider;
   /** Default model id. */
   model: string;
@@ -149,7 +150,8 @@ export class Brain implements TurnBrain {
   }
 
   async #modelPlan(run: ActiveRun, executed: ExecutedRun): Promise<Plan | undefined> {
-    if (this.#deps.planner !== 'model') return undefined;
+    if (this.#deps.planner === 'rules') return undefined;
+    if (this.#deps.planner === 'model-on-lists' && !run.request.message.split(/\r?\n/).some((line) => LIST_ITEM.test(line))) return undefined;
     const outcome = await planWithModel(this.#deps.provider, {
       goal: run.request.message,
       reply: executed.text,

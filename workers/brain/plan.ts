@@ -1,5 +1,12 @@
 /** A plan as the brain holds it before it becomes durable tasks (workers/agent/execution-worker.ts). */
 
+/**
+ * How the brain plans: `rules` (rules-planner.ts, the offline provider); `model` (asks the model after every
+ * reply); `model-on-lists` (asks the model only when the message has a numbered or bulleted list — a user
+ * spelling out steps — so plain chat turns cost one model call, as without the runtime).
+ */
+export type PlannerKind = 'rules' | 'model' | 'model-on-lists';
+
 /** The workers of v1; a task names one. */
 export const WORKERS = ['research', 'execution', 'status'] as const;
 export type WorkerName = (typeof WORKERS)[number];

@@ -24,10 +24,10 @@ export function openJobDb(storePath: string, logger: JobDbLogger): JobDb {
   let db: Db;
   let durable = storePath !== ':memory:';
   try {
-    db = openDatabase(storePath, logger, JOB_MIGRATIONS);
+    db = openDatabase(storePath, logger, { migrations: JOB_MIGRATIONS });
   } catch (err) {
     logger.error({ err, path: storePath }, 'the job table could not be opened; jobs run from RAM and do not survive a restart');
-    db = openDatabase(':memory:', logger, JOB_MIGRATIONS);
+    db = openDatabase(':memory:', logger, { migrations: JOB_MIGRATIONS });
     durable = false;
   }
   let closed = false;

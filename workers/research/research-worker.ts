@@ -87,7 +87,9 @@ export class ResearchWorker {
   async research(query: string, signal: AbortSignal): Promise<ResearchResult> {
     const report = await this.indexWorkspace(signal);
     signal.throwIfAborted();
-    const hits = this.#deps.index.search(query, { sessionKey: WORKSPACE_SESSION_KEY, limit: RESEARCH_MAX_HITS });
+    // The index is asked for the words that matter (no stopwords, no FTS syntax): any DocumentIndex ranks alike.
+    const terms = searchTerms(query).join(' ');
+    const hits = terms === '' ? [] : this.#deps.index.search(terms, { sessionKey: WORKSPACE_SESSION_KEY, limit: RESEARCH_MAX_HITS });
     return {
       kind: 'research',
       query,
