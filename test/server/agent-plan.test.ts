@@ -154,6 +154,29 @@ describe('agent.plan.v1 over WebSocket', () => {
     expect(mock.requests).toHaveLength(3);
   });
 
+  it('with a real model and plannerMode auto, asks for a plan only when the message lists steps', async () => {
+    const mock = await startMockOpenAI({
+      respond: (request: MockRequest) => {
+        const system = (request.body?.messages as { role: string; content: string }[] | undefined)?.[0]?.content ?? '';
+        if (system.includes(PLANNER_INSTRUCTIONS.slice(0, 40))) return openaiScript.stream(['{"tasks": []}']);
+        return defaultOpenAIReply(request);
+      },
+    });
+    onTestFinished(() => mock.close());
+    const gw = await startTestGateway({ config: { provider: 'openai', model: 'mock-model', openaiBaseUrl: mock.url, openaiApiKey: 'sk-test' } });
+    const watcher = await planClient(gw.url, TEST_TOKEN);
+    await sendGoal(watcher, 'main', 'plain', 'how are you?');
+    await watcher.event('chat', isChat('plain', 'final'));
+    expect(mock.requests).toHaveLength(1);
+    await sendGoal(watcher, 'main', 'listed', 'Please:\n- look into the logs\n- fix the build');
+    const final = payloadOf(await watcher.event('chat', isChat('listed', 'final')), 'chat');
+    expect(mock.requests).toHaveLength(3);
+    expect(mock.messages(2)[0]?.content).toContain(PLANNER_INSTRUCTIONS.slice(0, 40));
+    // The model answered with no tasks: the turn is its reply, no plan.
+    expect(finalText(final)).toBe('mock reply to: Please:\n- look into the logs\n- fix the build');
+    expect(watcher.events('agent.plan')).toEqual([]);
+  });
+
   it('with a real model whose plan answer is not a valid plan, ends the turn with its reply and no plan', async () => {
     const mock = await startMockOpenAI({
       respond: (request: MockRequest) => {
