@@ -11,9 +11,11 @@
  *    runner (SQLite: insert, claim, finish), and plan tasks end to end through the gateway (turns with eight
  *    execution tasks each, several sessions at once).
  *
- * Gateway and client share this process (the worker handlers are test doubles passed in), so latencies include
- * the client's own work; the health baseline pays the same. Options: --iterations N --jobs N --goals N.
+ * For (1) the gateway runs in a child process (this file with --serve: a gateway whose research and `sleep` jobs
+ * never finish by themselves, with its background lane kept full), the client here; (2) runs in-process.
+ * Options: --iterations N --jobs N --goals N.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +32,7 @@ import { JobRunner, type JobHandler } from '../workers/jobs/job-runner.js';
 import { JobStore } from '../workers/jobs/job-store.js';
 import { LanePool } from '../workers/pool/lane-pool.js';
 import { createLocalProvider } from '../workers/providers/local.js';
+import { Lines } from './lib/lines.js';
 import { machineLine } from './lib/report.js';
 import { percentile, round } from './lib/stats.js';
 
@@ -38,6 +41,7 @@ const { values } = parseArgs({
     iterations: { type: 'string', default: '200' },
     jobs: { type: 'string', default: '5000' },
     goals: { type: 'string', default: '40' },
+    serve: { type: 'boolean', default: false },
   },
 });
 const ITERATIONS = Number(values.iterations);
@@ -120,17 +124,37 @@ function line(label: string, samples: number[], baseline?: number[]): string {
   return `| ${label} | ${p50} | ${p99}${baseline === undefined ? ' | –' : ratio} |`;
 }
 
-async function stopBench(): Promise<string[]> {
+/** Background jobs kept queued (1 running + this many) while the stops are measured. */
+const BACKGROUND_QUEUED = 16;
+
+/** --serve: a gateway whose research and `sleep` jobs never finish by themselves, background lane full. */
+async function serve(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'brainstem-bench-workers-'));
-  const config = loadConfig({ overrides: { port: 0, dataDir, logLevel: 'silent', token: TOKEN, localChunkDelayMs: 50, laneBackgroundConcurrency: 1, laneBackgroundMaxQueue: 16, maxConcurrentRuns: 64 } });
+  const config = loadConfig({ overrides: { port: 0, dataDir, logLevel: 'silent', token: TOKEN, localChunkDelayMs: 50, laneBackgroundConcurrency: 1, laneBackgroundMaxQueue: BACKGROUND_QUEUED, maxConcurrentRuns: 64 } });
   const store = openStore(dataDir);
   const provider = createLocalProvider({ chunkDelayMs: config.localChunkDelayMs });
   const gateway = await createGateway({ config, logger: silent, store, provider, identity: identity(), token: TOKEN, agentHandlers: new Map([['research', untilAborted], ['sleep', untilAborted]]) });
+  const runtime = gateway.services.agent?.runtime;
+  if (runtime === undefined) throw new Error('the agent runtime is off');
+  for (let i = 0; i <= BACKGROUND_QUEUED; i++) runtime.enqueue({ id: `bg-${i}`, kind: 'sleep', lane: 'background', maxAttempts: 1 });
+  const { url } = await gateway.listen();
+  process.stdout.write(`listening ${url}\n`);
+  process.stdin.resume();
+  process.stdin.on('end', () => {
+    void (async () => {
+      await gateway.close();
+      await provider.close();
+      store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    })();
+  });
+}
+
+async function stopBench(): Promise<string[]> {
+  const server = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
-    const { url } = await gateway.listen();
-    const runtime = gateway.services.agent?.runtime;
-    if (runtime === undefined) throw new Error('the agent runtime is off');
-    for (let i = 0; i < 17; i++) runtime.enqueue({ id: `bg-${i}`, kind: 'sleep', lane: 'background', maxAttempts: 1 });
+    const url = (await new Lines(server).wait(/^listening (ws:\/\/\S+)$/))[1] as string;
     const client = await Client.connect(url, ['agent.plan.v1']);
     const health: number[] = [];
     const stopAck: number[] = [];
@@ -138,8 +162,9 @@ async function stopBench(): Promise<string[]> {
     const abortAck: number[] = [];
     const abortEffective: number[] = [];
     for (let i = 0; i < ITERATIONS; i++) {
-      const background = runtime.runner.lanes().find((l) => l.name === 'background');
-      if (background === undefined || background.running !== 1 || background.queued < 16) throw new Error('the background lane is not saturated');
+      const status = await client.request('agent.status', {});
+      const background = ((payload(status).lanes ?? []) as { name: string; running: number; queued: number }[]).find((l) => l.name === 'background');
+      if (background === undefined || background.running !== 1 || background.queued < BACKGROUND_QUEUED) throw new Error('the background lane is not saturated');
       // A planned turn whose two research tasks run (and never finish by themselves): stop it.
       const planned = `stop-${i}`;
       const running = client.event((f) => f.event === 'agent.progress' && payload(f).runId === planned && payload(f).state === 'running');
@@ -166,7 +191,7 @@ async function stopBench(): Promise<string[]> {
     }
     client.ws.close();
     return [
-      `**Stop/abort acknowledgement under a saturated background lane** (${ITERATIONS} of each; background lane 1 running + 16 queued)`,
+      `**Stop/abort acknowledgement under a saturated background lane** (${ITERATIONS} of each; background lane 1 running + ${BACKGROUND_QUEUED} queued; gateway and client in separate processes)`,
       '',
       '| request → | p50 (ms) | p99 (ms) | p99 / health p99 |',
       '|---|---:|---:|---:|',
@@ -178,10 +203,8 @@ async function stopBench(): Promise<string[]> {
       '',
     ];
   } finally {
-    await gateway.close();
-    await provider.close();
-    store.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    server.stdin?.end();
+    await new Promise((resolve) => server.once('exit', resolve));
   }
 }
 
@@ -261,7 +284,7 @@ async function planTasks(): Promise<{ perSec: number; tasks: number }> {
 }
 
 async function main(): Promise<void> {
-  process.stdout.write(`${machineLine()}\nGateway and client in one process; on a shared machine, run it twice.\n\n`);
+  process.stdout.write(`${machineLine()}\nOn a shared machine, run it twice: the health baseline shows how loaded it was.\n\n`);
   const stop = await stopBench();
   const pool = await poolOnly();
   const durable = await durableRunner();
@@ -279,7 +302,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-main().catch((err: unknown) => {
+(values.serve ? serve() : main()).catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

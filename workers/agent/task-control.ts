@@ -9,7 +9,7 @@
  *   approved, one blocked on user input goes on without it;
  * - `retry`: a failed, dead or cancelled task gets fresh attempts; refused with QUEUE_FULL when its lane is
  *   full.
- * Each returns the ids whose state changed.
+ * Each returns the ids whose state changed (cascades included), in the order they changed.
  */
 import type { ControlAction } from '../../protocol/methods/agent-plan.js';
 import type { JobRunner } from '../jobs/job-runner.js';
@@ -17,7 +17,6 @@ import type { JobStore } from '../jobs/job-store.js';
 import type { JobRecord } from '../jobs/job-types.js';
 import type { ExecutionWorker } from './execution-worker.js';
 import { queueFullError } from './queue-full.js';
-import { taskState } from './task-view.js';
 
 export class TaskControl {
   constructor(
@@ -29,20 +28,21 @@ export class TaskControl {
   /** Applies an action to some jobs (the tasks of a run, or one task); returns the ids that changed. */
   apply(action: ControlAction, jobs: readonly JobRecord[]): string[] {
     if (action === 'retry') this.#admit(jobs.filter((job) => this.#retryable(job)));
-    const before = this.#states(jobs);
-    for (const job of jobs) this.#one(action, job);
-    return this.#changed(before, jobs);
+    return this.runner().collectChanges(() => {
+      for (const job of jobs) this.#one(action, job);
+    }).changed;
   }
 
   #one(action: ControlAction, job: JobRecord): void {
     const runner = this.runner();
+    // cancel needs no fresh read: the store changes only a job that is pending, running or dead.
+    if (action === 'cancel' || action === 'stop') {
+      runner.cancel(job.id);
+      return;
+    }
     const current = this.store.get(job.id);
     if (current === undefined) return;
     switch (action) {
-      case 'cancel':
-      case 'stop':
-        runner.cancel(current.id);
-        return;
       case 'pause':
         if (current.state === 'running' || (current.state === 'pending' && (current.hold === undefined || current.hold === 'deps'))) runner.hold(current.id, 'paused');
         return;
@@ -68,32 +68,4 @@ export class TaskControl {
     const refusal = this.runner().refusal(demand);
     if (refusal !== undefined) throw queueFullError(refusal);
   }
-
-  /** State of every task of the plans involved (cascades reach beyond the jobs asked for). */
-  #states(jobs: readonly JobRecord[]): Map<string, string> {
-    return new Map(this.#scope(jobs).map((job) => [job.id, stateKey(job)]));
-  }
-
-  #changed(before: Map<string, string>, jobs: readonly JobRecord[]): string[] {
-    return this.#scope(jobs)
-      .filter((job) => before.has(job.id) && before.get(job.id) !== stateKey(job))
-      .map((job) => job.id);
-  }
-
-  /** The jobs asked for, fresh, and every task of their plans: one query per plan plus one per planless job. */
-  #scope(jobs: readonly JobRecord[]): JobRecord[] {
-    const plans = new Set(jobs.map((job) => job.planId).filter((id): id is string => id !== undefined));
-    const scoped = new Map<string, JobRecord>();
-    for (const job of jobs) {
-      if (job.planId !== undefined) continue;
-      const fresh = this.store.get(job.id);
-      if (fresh !== undefined) scoped.set(fresh.id, fresh);
-    }
-    for (const planId of plans) for (const job of this.store.tasksOf(planId)) scoped.set(job.id, job);
-    return [...scoped.values()];
-  }
-}
-
-function stateKey(job: JobRecord): string {
-  return `${job.state}:${job.hold ?? ''}:${taskState(job)}`;
 }

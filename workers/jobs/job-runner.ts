@@ -26,6 +26,14 @@ export class JobAbort extends Error {
   }
 }
 
+/** Reasons are shared: making an Error (and its stack) on every cancel costs more than the cancel itself. */
+const ABORT = {
+  cancel: new JobAbort('cancel'),
+  pause: new JobAbort('pause'),
+  shutdown: new JobAbort('shutdown'),
+  timeout: new JobAbort('timeout'),
+} as const;
+
 /** Thrown by a handler for an error that another attempt cannot fix: the job fails without retries. */
 export class PermanentJobError extends Error {
   override readonly name = 'PermanentJobError';
@@ -91,6 +99,8 @@ export class JobRunner {
   #timer: NodeJS.Timeout | undefined;
   #fillScheduled = false;
   #closed = false;
+  /** Ids of the jobs that changed while `collectChanges` runs. */
+  #collecting: Set<string> | undefined;
 
   constructor(deps: JobRunnerDeps) {
     this.#deps = deps;
@@ -168,14 +178,14 @@ export class JobRunner {
 
   /** Ends a pending, running or dead job as cancelled; its attempt, if any, is aborted at once. */
   cancel(id: string): boolean {
-    return this.#control(id, (now) => this.#deps.store.cancel(id, now), new JobAbort('cancel'));
+    return this.#control(id, (now) => this.#deps.store.cancel(id, now), ABORT.cancel);
   }
 
   /** Holds a job (a running attempt is aborted and not counted). */
   hold(id: string, hold: JobHold): boolean {
     const job = this.#deps.store.get(id);
-    if (job?.state === 'running') return this.#control(id, (now) => this.#deps.store.release(id, hold, now), new JobAbort('pause'));
-    return this.#control(id, (now) => this.#deps.store.setHold(id, hold, now), new JobAbort('pause'));
+    if (job?.state === 'running') return this.#control(id, (now) => this.#deps.store.release(id, hold, now), ABORT.pause);
+    return this.#control(id, (now) => this.#deps.store.setHold(id, hold, now), ABORT.pause);
   }
 
   /** Clears a pending job's hold: it is due now. */
@@ -209,7 +219,7 @@ export class JobRunner {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
-    await this.#pool.close(new JobAbort('shutdown'));
+    await this.#pool.close(ABORT.shutdown);
   }
 
   #control(id: string, change: (now: number) => boolean, abort: JobAbort | undefined): boolean {
@@ -223,7 +233,22 @@ export class JobRunner {
     return true;
   }
 
+  /** Runs `fn` and returns, with its result, the ids of every job that changed meanwhile (cascades included). */
+  collectChanges<T>(fn: () => T): { result: T; changed: string[] } {
+    const outer = this.#collecting;
+    const changed = new Set<string>();
+    this.#collecting = changed;
+    try {
+      const result = fn();
+      return { result, changed: [...changed] };
+    } finally {
+      this.#collecting = outer;
+      if (outer !== undefined) for (const id of changed) outer.add(id);
+    }
+  }
+
   #changed(job: JobRecord, previous: JobRecord | undefined): void {
+    if (previous !== undefined) this.#collecting?.add(job.id);
     if (this.#closed) return;
     try {
       this.#deps.onChange(job, previous);
@@ -284,7 +309,7 @@ export class JobRunner {
   async #run(job: JobRecord, spec: LaneSpec, poolSignal: AbortSignal): Promise<void> {
     const { store, now } = this.#deps;
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new JobAbort('timeout')), this.#deps.attemptTimeoutMs);
+    const timer = setTimeout(() => timeout.abort(ABORT.timeout), this.#deps.attemptTimeoutMs);
     const signal = AbortSignal.any([poolSignal, timeout.signal]);
     const started = performance.now();
     let changed: boolean;
