@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { abortable } from '../abortable.js';
+import { abortable, sleep } from '../abortable.js';
 import type { ThreadPool } from '../pool/thread-pool.js';
 import type { ChunkInput, TextChunk } from './chunker.js';
 import { WORKSPACE_SESSION_KEY, type DocumentIndex } from './document-index.js';
@@ -20,6 +20,8 @@ import { scanWorkspace, type ScanLimits } from './workspace-scan.js';
 export const RESCAN_MIN_INTERVAL_MS = 2_000;
 /** Hits a research task returns at most. */
 export const RESEARCH_MAX_HITS = 5;
+/** Index writes done in one event-loop turn at most. */
+export const UPSERTS_PER_TURN = 32;
 /** Characters of a hit's text shown around its first matching word. */
 export const SNIPPET_CHARS = 240;
 
@@ -130,6 +132,8 @@ export class ResearchWorker {
         const { status } = this.#deps.index.upsert({ sessionKey: WORKSPACE_SESSION_KEY, path: file.path, chunk: chunk.chunk, text: chunk.text, hash: chunk.hash });
         report.chunks += 1;
         report[status] += 1;
+        // Each upsert is a short transaction; a big file's hundreds of them must not hold the event loop.
+        if (report.chunks % UPSERTS_PER_TURN === 0) await sleep(0, signal);
       }
       this.#seen.set(file.path, stamp);
     }
