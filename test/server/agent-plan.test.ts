@@ -81,6 +81,11 @@ describe('agent.plan.v1 over WebSocket', () => {
     expect(research.kind).toBe('research');
     expect(research.hits.map((hit) => hit.path)).toContain('notes/pricing.md');
     expect(research.hits.every((hit) => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(hit.id))).toBe(true);
+    // The research hits are memory's document items: memory.query finds them by the same MemoryIDs.
+    const pricing = research.hits.find((hit) => hit.path === 'notes/pricing.md');
+    const documents = resultOf(await watcher.request('memory.query', { kinds: ['document'], text: 'starter plan' }), 'memory.query');
+    expect(documents.items.map((item) => item.id)).toContain(pricing?.id);
+    expect(documents.items.find((item) => item.id === pricing?.id)).toMatchObject({ kind: 'document', sessionKey: 'global' });
     expect(status.lanes.map((l) => l.name)).toEqual(['turns', 'interactive', 'research', 'background']);
     expect(status.lanes.find((l) => l.name === 'research')).toMatchObject({ running: 0, concurrency: 2, maxQueue: 256 });
   });
