@@ -18,6 +18,7 @@ import type { ModelProvider } from '../workers/providers/types.js';
 import { RuntimeEvents } from '../workers/run-events.js';
 import { SessionService } from '../workers/session-service.js';
 import { TurnService } from '../workers/turn-service.js';
+import type { AuditLog } from './audit-log.js';
 import { Broadcaster } from './broadcaster.js';
 import { ChatProjector } from './chat-projector.js';
 import type { Config } from './config-options.js';
@@ -27,6 +28,7 @@ import type { Connection, Grant } from './connection.js';
 import { EventLoopMonitor } from './event-loop.js';
 import type { HandshakeContext } from './handshake.js';
 import { grantedExtensions } from './handshake.js';
+import { createHardening } from './hardening.js';
 import { registerHttpRoutes } from './http-routes.js';
 import { createHandlers } from './methods/index.js';
 import { startPeriodic } from './periodic.js';
@@ -48,6 +50,8 @@ export interface GatewayDeps {
   now?: () => number;
   /** Check every method result against its schema (tests). */
   validateResults?: boolean;
+  /** Where audit records go; by default the gateway opens (and owns) the one the config names. */
+  audit?: AuditLog;
 }
 
 export interface Gateway {
@@ -83,6 +87,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const interrupted = turns.recover();
   if (interrupted > 0) logger.warn({ interrupted }, 'runs cut off by the previous shutdown were marked interrupted');
   const broadcaster = new Broadcaster();
+  const loop = new EventLoopMonitor();
+  const hardening = createHardening({ config, now, broadcaster, turns, events, loop, audit: deps.audit });
   const services: GatewayServices = {
     config,
     store,
@@ -93,7 +99,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     model,
     broadcaster,
     presence: new Presence(broadcaster, SERVER_VERSION, startedAt),
-    loop: new EventLoopMonitor(),
+    loop,
+    metrics: hardening.metrics,
+    limits: hardening.limits,
+    audit: hardening.audit,
     now,
     startedAt,
     version: SERVER_VERSION,
@@ -103,7 +112,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   };
   const projector = new ChatProjector(broadcaster, { chatDeltaIntervalMs: config.chatDeltaIntervalMs, now, openRunIds: (key) => turns.openRunIds(key) });
   const stopProjecting = events.on(projector.handle);
-  const router = new Router(createHandlers(services), logger, { validateResults: deps.validateResults ?? false, offered: services.extensions });
+  const router = new Router(createHandlers(services), logger, { validateResults: deps.validateResults ?? false, offered: services.extensions, ...hardening.router });
   let closing = false;
   const handshake: HandshakeContext = {
     preauthMaxPayloadBytes: config.preauthMaxPayloadBytes,
@@ -112,6 +121,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     now,
     hello: (conn, grant) => helloOk(services, conn, grant),
     opened: (conn) => opened(services, conn),
+    ...hardening.handshake,
   };
 
   const app = Fastify({ logger: false, forceCloseConnections: true });
@@ -127,10 +137,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         router,
         handshake,
         handshakeTimeoutMs: config.handshakeTimeoutMs,
-        maxBufferedBytes: config.maxBufferedBytes,
         now,
         closing: () => closing,
         left: () => services.presence.changed(),
+        ...hardening.endpoint,
       });
     },
   });
@@ -149,6 +159,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       projector.close();
       services.loop.close();
       await app.close();
+      hardening.close();
     })();
     return closed;
   };

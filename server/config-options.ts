@@ -71,6 +71,8 @@ const G = 'general';
 const M = 'model';
 const L = 'limits';
 const F = 'features';
+const R = 'rate limits';
+const O = 'observability';
 
 export const OPTIONS = {
   config: optStr(G, 'Path of an optional JSON config file (camelCase keys).'),
@@ -107,6 +109,7 @@ export const OPTIONS = {
   maxPayloadBytes: int(L, 26_214_400, 'Largest inbound frame after hello-ok, in bytes (larger closes 1009).', 1024),
   preauthMaxPayloadBytes: int(L, 65_536, 'Largest inbound frame before hello-ok, in bytes (larger closes 1009).', 256),
   maxBufferedBytes: int(L, 52_428_800, 'Outbound bytes buffered per socket before it is closed 1008 "slow consumer".', 1024),
+  droppableBufferedBytes: int(L, 1_048_576, 'Outbound bytes buffered per socket above which droppable events (chat deltas) are skipped and counted, in bytes (capped at maxBufferedBytes).', 0),
   handshakeTimeoutMs: int(L, 15_000, 'Time from socket open to a successful connect, in ms.', 100),
   tickIntervalMs: int(L, 30_000, 'Interval of `tick` events, in ms.', 10),
   healthIntervalMs: int(L, 60_000, 'Interval of `health` events, in ms.', 10),
@@ -119,6 +122,20 @@ export const OPTIONS = {
   historyMaxBytes: int(L, 6_291_456, 'Largest chat.history payload, in bytes (oldest messages are left out).', 1024),
   agentWaitDefaultMs: int(L, 30_000, 'agent.wait timeout when the request has none, in ms.', 0),
   shutdownGraceMs: int(L, 5_000, 'Time running turns get to finish on shutdown before they are aborted, in ms.', 0),
+
+  maxConnections: int(R, 20_000, 'WebSocket connections open at once, handshaking ones included; one more is closed 1013 "too many connections".', 1, 10_000_000),
+  requestsPerSec: int(R, 2_000, 'Requests per second one connection may make after hello-ok (token-bucket refill); more get RATE_LIMITED with retryAfterMs. 0: no limit.', 0),
+  requestBurst: int(R, 4_000, 'Requests one connection may make at once above its rate (token-bucket size).', 1),
+  connectsPerIpPerMin: int(R, 120, 'WebSocket connection attempts per minute per client IP; more are closed 1013 "too many connection attempts". 0: no limit.', 0),
+  connectBurstPerIp: int(R, 60, 'Connection attempts one IP may make at once above its rate.', 1),
+  authFailuresPerIpPerMin: int(R, 1, 'Failed authentications per minute per client IP (refill); beyond the burst, connect gets AUTH_RATE_LIMITED and a close 1008. 0: no limit.', 0),
+  authFailureBurstPerIp: int(R, 10, 'Failed authentications one IP may have in a row before it must wait.', 1),
+  httpRequestsPerIpPerSec: int(R, 20, 'HTTP requests (/healthz, /readyz, /status, /metrics, ...) per second per client IP; more get 429 with Retry-After. 0: no limit.', 0),
+  httpBurstPerIp: int(R, 100, 'HTTP requests one IP may make at once above its rate.', 1),
+  rateLimitLoopback: bool(R, false, 'Apply the per-IP limits (connection attempts, failed auth, HTTP) to loopback clients too. Off: local processes and clients behind a local reverse proxy share one address.'),
+
+  auditLog: bool(O, true, 'Write the audit log (auth failures, agent.control, sessions.delete, sessions.reset, memory.forget) as JSON lines.'),
+  auditLogFile: optStr(O, 'File of the audit log; default `<dataDir>/audit.log`.'),
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -176,7 +176,7 @@ export class TurnService {
     return [...new Set([...this.#runs.values()].map((run) => run.ref.sessionKey))];
   }
 
-  stats(): { running: number; queued: number; sessions: number } {
+  stats(): { running: number; queued: number; sessions: number; deepest: number } {
     return this.#scheduler.stats();
   }
 

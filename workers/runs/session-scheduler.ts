@@ -102,8 +102,11 @@ export class SessionScheduler {
     return this.#lanes.get(sessionKey)?.queue.map((job) => job.runId) ?? [];
   }
 
-  stats(): { running: number; queued: number; sessions: number } {
-    return { running: this.#running, queued: this.#queued, sessions: this.#lanes.size };
+  /** Runs active, jobs queued, sessions with a lane, and the longest queue of one lane (O(lanes)). */
+  stats(): { running: number; queued: number; sessions: number; deepest: number } {
+    let deepest = 0;
+    for (const lane of this.#lanes.values()) deepest = Math.max(deepest, lane.queue.length);
+    return { running: this.#running, queued: this.#queued, sessions: this.#lanes.size, deepest };
   }
 
   /** Cancels everything queued and waits for the active runs to end (they should be cancelled by the caller). */
