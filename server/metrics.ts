@@ -37,8 +37,6 @@ export const ACK_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0
 /** Upper bounds of the run duration buckets, in seconds. */
 export const RUN_BUCKETS_S = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
-type Labels = Record<string, string>;
-
 /** A counter fed from a running total: each scrape adds what was counted since the last one. */
 function deltaCounter(registry: Registry, name: string, help: string, read: () => number): void {
   let reported = 0;
@@ -54,20 +52,39 @@ function deltaCounter(registry: Registry, name: string, help: string, read: () =
   });
 }
 
-/** A labelled counter fed from a map of running totals keyed by `labelValues.join('\0')`. */
-function deltaCounterMap(registry: Registry, name: string, help: string, labelNames: string[], totals: Map<string, number>): void {
+/** A counter with one label fed from a map of running totals keyed by the label's value. */
+function deltaCounterMap(registry: Registry, name: string, help: string, label: string, totals: Map<string, number>): void {
   const reported = new Map<string, number>();
   new Counter({
     name,
     help,
-    labelNames,
+    labelNames: [label],
     registers: [registry],
     collect() {
-      for (const [key, value] of totals) {
-        const values = key.split('\0');
-        const labels: Labels = Object.fromEntries(labelNames.map((label, i) => [label, values[i] ?? '']));
-        this.inc(labels, value - (reported.get(key) ?? 0));
-        reported.set(key, value);
+      for (const [value, total] of totals) {
+        this.inc({ [label]: value }, total - (reported.get(value) ?? 0));
+        reported.set(value, total);
+      }
+    },
+  });
+}
+
+/** Requests answered per method: [ok, error], bumped without building a key per request. */
+type RequestCounts = Map<string, [number, number]>;
+
+function requestCounter(registry: Registry, counts: RequestCounts): void {
+  const reported = new Map<string, [number, number]>();
+  new Counter({
+    name: 'brainstem_requests_total',
+    help: 'Requests answered after hello-ok, by method and outcome.',
+    labelNames: ['method', 'outcome'],
+    registers: [registry],
+    collect() {
+      for (const [method, [ok, error]] of counts) {
+        const last = reported.get(method) ?? [0, 0];
+        this.inc({ method, outcome: 'ok' }, ok - last[0]);
+        this.inc({ method, outcome: 'error' }, error - last[1]);
+        reported.set(method, [ok, error]);
       }
     },
   });
@@ -80,7 +97,7 @@ function bump(map: Map<string, number>, key: string, by = 1): void {
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly wire: WireTotals = { framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, droppedEvents: 0, slowConsumerCloses: 0 };
-  readonly #requests = new Map<string, number>();
+  readonly #requests: RequestCounts = new Map();
   readonly #runs = new Map<string, number>();
   readonly #limited = new Map<string, number>();
   readonly #authFailures = new Map<string, number>();
@@ -100,18 +117,21 @@ export class GatewayMetrics {
     deltaCounter(r, 'brainstem_slow_consumer_closes_total', 'Clients closed 1008 "slow consumer".', () => this.wire.slowConsumerCloses);
     deltaCounter(r, 'brainstem_connections_accepted_total', 'WebSocket connections accepted (before the handshake).', () => this.#counts.accepted);
     deltaCounter(r, 'brainstem_database_errors_total', 'Database operations that failed.', () => this.#counts.dbErrors);
-    deltaCounterMap(r, 'brainstem_connections_refused_total', 'WebSocket connections refused before the handshake, by reason.', ['reason'], this.#refused);
-    deltaCounterMap(r, 'brainstem_requests_total', 'Requests answered after hello-ok, by method and outcome.', ['method', 'outcome'], this.#requests);
-    deltaCounterMap(r, 'brainstem_runs_total', 'Runs ended, by outcome.', ['outcome'], this.#runs);
-    deltaCounterMap(r, 'brainstem_rate_limited_total', 'Actions refused by a rate limit, by limit.', ['limit'], this.#limited);
-    deltaCounterMap(r, 'brainstem_auth_failures_total', 'Failed connect authentications, by reason.', ['reason'], this.#authFailures);
+    deltaCounterMap(r, 'brainstem_connections_refused_total', 'WebSocket connections refused before the handshake, by reason.', 'reason', this.#refused);
+    requestCounter(r, this.#requests);
+    deltaCounterMap(r, 'brainstem_runs_total', 'Runs ended, by outcome.', 'outcome', this.#runs);
+    deltaCounterMap(r, 'brainstem_rate_limited_total', 'Actions refused by a rate limit, by limit.', 'limit', this.#limited);
+    deltaCounterMap(r, 'brainstem_auth_failures_total', 'Failed connect authentications, by reason.', 'reason', this.#authFailures);
     this.#ack = new Histogram({ name: 'brainstem_ack_latency_seconds', help: 'Time from a turn request to its ack.', labelNames: ['method'], buckets: ACK_BUCKETS_S, registers: [r] });
     this.#runDuration = new Histogram({ name: 'brainstem_run_duration_seconds', help: 'Time from the start of a run to its end, by outcome.', labelNames: ['outcome'], buckets: RUN_BUCKETS_S, registers: [r] });
     gauges(r, sources, () => this.#jobs());
   }
 
+  /** A request was answered; `method` is a registry name or a stand-in (`invalid`, `rate_limited`). */
   requestDone(method: string, ok: boolean): void {
-    bump(this.#requests, `${method}\0${ok ? 'ok' : 'error'}`);
+    let counts = this.#requests.get(method);
+    if (counts === undefined) this.#requests.set(method, (counts = [0, 0]));
+    counts[ok ? 0 : 1] += 1;
   }
 
   /** The first response to a request went out `ms` after it arrived. */
