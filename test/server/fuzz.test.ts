@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSES, WireErrorCode } from '../../protocol/errors.js';
 import { closeReason } from '../../server/handshake.js';
-import { brokenFraming, expectedResponseId, withId, wireMessage, type WireMessage } from '../helpers/fuzz-frames.js';
+import { ID_PLACEHOLDER, JsonObject, brokenFraming, expectedResponseId, requestObject, toJsonText, withId, wireMessage, type WireMessage } from '../helpers/fuzz-frames.js';
+import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.js';
 import { spawnGateway, type MemorySample, type SpawnedGateway } from '../helpers/spawn-gateway.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { WireClient, messageFrames } from '../helpers/ws-wire.js';
@@ -198,3 +199,28 @@ describe('fuzzing the wire (gateway in a child process)', () => {
 function mb(bytes: number): string {
   return (bytes / 1_048_576).toFixed(1);
 }
+
+describe('prototype-pollution keys (gateway in this process, so its globals can be inspected)', () => {
+  it('never reach Object.prototype, whatever frame carries them', async () => {
+    const local = await startTestGateway({ config: { agentWaitDefaultMs: 100 } });
+    const client = await RawClient.connect(local.url, { token: TEST_TOKEN, scopes: ['operator.admin'] });
+    const polluting = fc.tuple(requestObject, fc.constantFrom('__proto__', 'constructor', 'prototype')).map(([frame, key]) => {
+      const marker = new JsonObject([['polluted', true], ['prototype', new JsonObject([['polluted', true]])]]);
+      const params = frame.get('params');
+      const withKey = params instanceof JsonObject ? frame.with('params', new JsonObject([...params.entries, [key, marker]])) : frame;
+      return new JsonObject([...withKey.entries, [key, marker]]);
+    }).filter((frame) => toJsonText(frame).length < 100_000); // huge strings are the other tests' business; here they only cost time
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(polluting, async (frame) => {
+        const id = `pp-${n++}`;
+        const text = toJsonText(frame).split(JSON.stringify(ID_PLACEHOLDER)).join(JSON.stringify(id));
+        client.send(text);
+        await client.next((f) => f.type === 'res' && (f.id === expectedResponseId(Buffer.from(text))));
+        expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+        expect((Object.prototype as { polluted?: unknown }).polluted).toBeUndefined();
+      }),
+      { ...limits, seed: SEED + 3 },
+    );
+  }, 150_000);
+});
