@@ -4,7 +4,8 @@
  * own run's `chat` final arrives. Frames are not parsed unless they can matter (responses, finals of own
  * runs). Talks to the orchestrator by lines on stdout and commands on stdin.
  *
- * argv[2]: JSON {url, token, clients, mode: "broadcast"|"scoped", warmupMs, durationMs}
+ * argv[2]: JSON {url, token, clients, mode: "broadcast"|"scoped", warmupMs, durationMs, thinkMs?}
+ *   (thinkMs: pause between a final and the client's next turn; 0 = closed loop at full speed)
  * stdout: `ready <json>` after all handshakes; `window-start` / `window-end` around the measured window;
  *         `result <json>` at the end. stdin: `go` starts the load.
  */
@@ -19,6 +20,7 @@ interface Options {
   mode: 'broadcast' | 'scoped';
   warmupMs: number;
   durationMs: number;
+  thinkMs?: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as Options;
@@ -99,7 +101,9 @@ function onFrame(client: BenchClient, data: Buffer): void {
     finalMs.push(performance.now() - owner.sentAt);
     state.turns += 1;
   }
-  nextTurn(owner);
+  const think = options.thinkMs ?? 0;
+  if (think > 0) setTimeout(() => nextTurn(owner), think);
+  else nextTurn(owner);
 }
 
 async function main(): Promise<void> {

@@ -1,69 +1,56 @@
 /**
  * `npm run bench`: brainstem against a bare `ws` baseline doing the same exchange and fan-out, measured in
- * the same run, per mode:
- * - scoped: clients with `session-scoped-events`, each subscribed to its own session (sees only its runs);
- * - broadcast: OpenClaw's default — every operator client receives every chat/agent event.
+ * the same run. Scenarios:
+ * - scoped: clients with `session-scoped-events`, each subscribed to its own session (sees only its runs),
+ *   at each client count of `--clients` (default 1,100,1000);
+ * - broadcast: OpenClaw's default — every operator client receives every chat/agent event — at
+ *   `--broadcast-clients` (default 100).
  * Each server runs in its own process; the load generator is a third process. Server CPU per turn is read
- * from /proc over the measured window. Options: --clients N --duration MS --warmup MS --modes a,b --write.
+ * from /proc over the measured window. Then `bench/idle.ts` (RSS per idle connection) runs unless --no-idle.
+ * Options: --clients 1,100,1000 --broadcast-clients 100 --duration MS --warmup MS --write (into BENCHMARKS.md).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lines } from './lib/lines.js';
 import { cpuMs, rssMb } from './lib/proc.js';
-import { round } from './lib/stats.js';
 import { machineLine, writeBenchmarks, type Row } from './lib/report.js';
-
-const ROOT = new URL('..', import.meta.url).pathname;
-const TOKEN = 'bench-token';
+import { spawnScript, startServer, TOKEN, type Mode, type Target } from './lib/servers.js';
+import { round } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: {
-    clients: { type: 'string', default: '100' },
+    clients: { type: 'string', default: '1,100,1000' },
+    'broadcast-clients': { type: 'string', default: '100' },
     duration: { type: 'string', default: '10000' },
     warmup: { type: 'string', default: '2000' },
-    modes: { type: 'string', default: 'scoped,broadcast' },
     write: { type: 'boolean', default: false },
   },
 });
-const clients = Number(values.clients);
 const durationMs = Number(values.duration);
 const warmupMs = Number(values.warmup);
-const modes = (values.modes ?? '').split(',') as ('scoped' | 'broadcast')[];
+const counts = (list: string | undefined): number[] => (list ?? '').split(',').filter((s) => s !== '').map(Number);
 
-function startServer(target: 'brainstem' | 'baseline', mode: string, dataDir: string): ChildProcess {
-  const args =
-    target === 'brainstem'
-      ? ['dist/server/cli.js', '--port', '0', '--data-dir', dataDir, '--token', TOKEN, '--log-level', 'warn']
-      : ['--import', 'tsx', 'bench/baseline-server.ts', mode];
-  return spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-}
+type LoadResult = Omit<Row, 'target' | 'mode' | 'clients' | 'cpuMsPerTurn' | 'idleRssMb' | 'connectedRssMb' | 'loadedRssMb' | 'handshakeP50' | 'handshakeP99'>;
 
-async function measure(target: 'brainstem' | 'baseline', mode: 'scoped' | 'broadcast'): Promise<Row> {
+async function measure(target: Target, mode: Mode, clients: number): Promise<Row> {
   const dataDir = mkdtempSync(join(tmpdir(), 'brainstem-bench-'));
-  const server = startServer(target, mode, dataDir);
+  const server = await startServer(target, mode, dataDir);
   try {
-    const serverOut = new Lines(server);
-    const url = (await serverOut.wait(/listening on (ws:\/\/\S+)/))[1] as string;
-    const pid = server.pid as number;
     await new Promise((r) => setTimeout(r, 500));
-    const idleRss = rssMb(pid);
-    const load = spawn(process.execPath, ['--import', 'tsx', 'bench/load-client.ts', JSON.stringify({ url, token: TOKEN, clients, mode, warmupMs, durationMs })], {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const idleRss = rssMb(server.pid);
+    const load = spawnScript('bench/load-client.ts', { url: server.url, token: TOKEN, clients, mode, warmupMs, durationMs });
     const out = new Lines(load);
-    const ready = JSON.parse((await out.wait(/^ready (.*)$/))[1] as string) as { handshakeP50: number; handshakeP99: number };
-    const connectedRss = rssMb(pid);
+    const ready = JSON.parse((await out.wait(/^ready (.*)$/, 120_000))[1] as string) as { handshakeP50: number; handshakeP99: number };
+    const connectedRss = rssMb(server.pid);
     load.stdin?.write('go\n');
     await out.wait(/^window-start$/);
-    const cpu0 = cpuMs(pid);
+    const cpu0 = cpuMs(server.pid);
     await out.wait(/^window-end$/, durationMs + 30_000);
-    const cpu1 = cpuMs(pid);
-    const loadedRss = rssMb(pid);
-    const result = JSON.parse((await out.wait(/^result (.*)$/))[1] as string) as Omit<Row, 'target' | 'mode' | 'clients' | 'cpuMsPerTurn' | 'idleRssMb' | 'connectedRssMb' | 'loadedRssMb' | 'handshakeP50' | 'handshakeP99'>;
+    const cpu1 = cpuMs(server.pid);
+    const loadedRss = rssMb(server.pid);
+    const result = JSON.parse((await out.wait(/^result (.*)$/))[1] as string) as LoadResult;
     return {
       target,
       mode,
@@ -76,23 +63,26 @@ async function measure(target: 'brainstem' | 'baseline', mode: 'scoped' | 'broad
       loadedRssMb: round(loadedRss, 1),
     };
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
 async function main(): Promise<void> {
-  process.stdout.write(`${machineLine()}\n${clients} clients, ${warmupMs} ms warm-up, ${durationMs} ms measured per run\n\n`);
+  process.stdout.write(`${machineLine()}\n${warmupMs} ms warm-up, ${durationMs} ms measured per run\n\n`);
+  const scenarios: [Mode, number][] = [
+    ...counts(values.clients).map((n): [Mode, number] => ['scoped', n]),
+    ...counts(values['broadcast-clients']).map((n): [Mode, number] => ['broadcast', n]),
+  ];
   const rows: Row[] = [];
-  for (const mode of modes) {
+  for (const [mode, clients] of scenarios) {
     for (const target of ['baseline', 'brainstem'] as const) {
-      const row = await measure(target, mode);
+      const row = await measure(target, mode, clients);
       rows.push(row);
       process.stdout.write(`${JSON.stringify(row)}\n`);
     }
   }
-  const table = writeBenchmarks(rows, { clients, durationMs, warmupMs, write: values.write ?? false });
+  const table = writeBenchmarks(rows, { command: process.argv.slice(2).join(' '), write: values.write ?? false });
   process.stdout.write(`\n${table}\n`);
 }
 

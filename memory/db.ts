@@ -17,14 +17,20 @@ export interface DbLogger {
 /** Milliseconds a statement waits for a lock held by another connection before SQLITE_BUSY. */
 export const DB_BUSY_TIMEOUT_MS = 5_000;
 
-export function openDatabase(path: string, logger?: DbLogger, migrations: readonly Migration[] = MIGRATIONS): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+export interface OpenOptions {
+  /** Create the folder when it is missing (default true; false when probing whether a lost folder came back). */
+  createDir?: boolean;
+  migrations?: readonly Migration[];
+}
+
+export function openDatabase(path: string, logger?: DbLogger, options: OpenOptions = {}): Db {
+  if (path !== ':memory:' && options.createDir !== false) mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path, { timeout: DB_BUSY_TIMEOUT_MS });
   try {
-    db.pragma('journal_mode = WAL');
+    if (path !== ':memory:') db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    migrate(db, migrations, logger);
+    migrate(db, options.migrations ?? MIGRATIONS, logger);
     return db;
   } catch (err) {
     db.close();
@@ -32,7 +38,8 @@ export function openDatabase(path: string, logger?: DbLogger, migrations: readon
   }
 }
 
-function migrate(db: Db, migrations: readonly Migration[], logger?: DbLogger): void {
+/** Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction. */
+export function migrate(db: Db, migrations: readonly Migration[], logger?: DbLogger): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
   const applied = new Set(

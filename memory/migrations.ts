@@ -73,4 +73,95 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX idempotency_expires ON idempotency(expires_at) WHERE expires_at IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'memory: items, scopes, full-text index, summaries, RAM snapshots, events',
+    sql: `
+      -- One small integer per session key, so the full-text index can filter by session with one token.
+      CREATE TABLE memory_scopes (
+        scope       INTEGER PRIMARY KEY,
+        session_key TEXT NOT NULL UNIQUE
+      );
+
+      -- Every MemoryItem: turns (same MemoryID as the transcript row), summaries, document chunks.
+      -- n is the full-text index's rowid; id is the MemoryID everyone else uses.
+      CREATE TABLE memory_items (
+        n             INTEGER PRIMARY KEY,
+        id            TEXT NOT NULL UNIQUE,
+        session_key   TEXT NOT NULL,
+        session_id    TEXT NOT NULL,
+        scope         INTEGER NOT NULL,
+        kind          TEXT NOT NULL,
+        role          TEXT,
+        text          TEXT NOT NULL,
+        tokens        INTEGER, -- NULL: not counted (text longer than the counting cap)
+        state         TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        summarized_by TEXT,
+        summary_of    TEXT,
+        doc_path      TEXT,
+        doc_chunk     INTEGER,
+        doc_hash      TEXT,
+        anchor        TEXT -- place in the context (a summary's: its first source's); NULL means the id
+      );
+      CREATE INDEX memory_items_session ON memory_items(session_key, id);
+      CREATE INDEX memory_items_created ON memory_items(created_at);
+      CREATE INDEX memory_items_summarized_by ON memory_items(summarized_by) WHERE summarized_by IS NOT NULL;
+      CREATE UNIQUE INDEX memory_items_document ON memory_items(session_key, doc_path, doc_chunk) WHERE kind = 'document';
+
+      -- Contentless: the text lives in memory_items only (its first 65,536 characters are indexed); tags hold
+      -- s<scope> so one MATCH filters by session. State and kind are filtered on memory_items, so a state
+      -- change (evict, summarize) never touches the index. New rows are indexed in batches (index-store.ts),
+      -- not in the turn's transaction: memory_index_state.last_n is the newest row indexed; the triggers
+      -- keep already indexed rows in step when their text changes or they are deleted.
+      CREATE VIRTUAL TABLE memory_fts USING fts5(text, tags, content='', contentless_delete=1);
+      CREATE TABLE memory_index_state (id INTEGER PRIMARY KEY CHECK (id = 1), last_n INTEGER NOT NULL);
+      INSERT INTO memory_index_state (id, last_n) VALUES (1, 0);
+      CREATE TRIGGER memory_items_fts_update AFTER UPDATE OF text, scope ON memory_items
+      WHEN old.n <= (SELECT last_n FROM memory_index_state WHERE id = 1) BEGIN
+        DELETE FROM memory_fts WHERE rowid = old.n;
+        INSERT INTO memory_fts (rowid, text, tags) VALUES (new.n, substr(new.text, 1, 65536), 's' || new.scope);
+      END;
+      CREATE TRIGGER memory_items_fts_delete AFTER DELETE ON memory_items
+      WHEN old.n <= (SELECT last_n FROM memory_index_state WHERE id = 1) BEGIN
+        DELETE FROM memory_fts WHERE rowid = old.n;
+      END;
+
+      -- How each summary was made and of what (its text is the summary's memory_items row).
+      CREATE TABLE summaries (
+        id          TEXT PRIMARY KEY,
+        session_key TEXT NOT NULL,
+        source_ids  TEXT NOT NULL,
+        method      TEXT NOT NULL,
+        model       TEXT,
+        created_at  INTEGER NOT NULL
+      );
+      CREATE INDEX summaries_session ON summaries(session_key, created_at);
+
+      -- The active context of each session: item ids in context order, written in batches off the hot path.
+      CREATE TABLE ram_snapshots (
+        session_key TEXT PRIMARY KEY,
+        session_id  TEXT NOT NULL,
+        item_ids    TEXT NOT NULL,
+        high_water  TEXT NOT NULL,
+        tokens      INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      );
+
+      -- The per-session ordered log of memory operations (what memory.event announced).
+      CREATE TABLE events (
+        id          TEXT PRIMARY KEY,
+        session_key TEXT NOT NULL,
+        op          TEXT NOT NULL,
+        ids         TEXT NOT NULL,
+        summary_id  TEXT,
+        reason      TEXT,
+        actor       TEXT,
+        ts          INTEGER NOT NULL
+      );
+      CREATE INDEX events_session ON events(session_key, id);
+    `,
+  },
 ];
+

@@ -59,9 +59,15 @@ export class RunsStore {
   readonly #deleteSession;
 
   constructor(db: Db) {
+    // runId = idempotencyKey: once a key's record has expired the key is a new request, and its ended run
+    // row is replaced. An open run is never replaced (its key cannot have expired: in-flight records don't).
     this.#insert = db.prepare(
       `INSERT INTO runs (run_id, session_key, session_id, agent_id, kind, status, created_at)
-       VALUES (?, ?, ?, ?, ?, 'queued', ?)`,
+       VALUES (?, ?, ?, ?, ?, 'queued', ?)
+       ON CONFLICT(run_id) DO UPDATE SET session_key = excluded.session_key, session_id = excluded.session_id,
+         agent_id = excluded.agent_id, kind = excluded.kind, status = 'queued', created_at = excluded.created_at,
+         started_at = NULL, ended_at = NULL, error = NULL, error_kind = NULL, stop_reason = NULL, usage = NULL
+       WHERE runs.status NOT IN ('queued', 'running')`,
     );
     this.#get = db.prepare<[string], RunRow>('SELECT * FROM runs WHERE run_id = ?');
     this.#end = db.prepare(
@@ -72,8 +78,10 @@ export class RunsStore {
     this.#deleteSession = db.prepare('DELETE FROM runs WHERE session_key = ?');
   }
 
+  /** Adds a queued run; replaces an ended run with the same id; throws when that run is still open. */
   insert(run: Pick<RunRecord, 'runId' | 'sessionKey' | 'sessionId' | 'agentId' | 'kind' | 'createdAt'>): void {
-    this.#insert.run(run.runId, run.sessionKey, run.sessionId, run.agentId, run.kind, run.createdAt);
+    const { changes } = this.#insert.run(run.runId, run.sessionKey, run.sessionId, run.agentId, run.kind, run.createdAt);
+    if (changes === 0) throw new Error(`run ${run.runId} is still open`);
   }
 
   get(runId: string): RunRecord | undefined {

@@ -1,6 +1,7 @@
 /** The `messages` table: every turn of every session, with its MemoryID and per-session sequence. */
 import type { Db } from './db.js';
 import { newMemoryId } from './ids.js';
+import { storedTokens, type ItemsStore } from './items-store.js';
 import type { StoredMessage, TranscriptMessage } from './types.js';
 
 interface MessageRow {
@@ -50,14 +51,20 @@ export class TranscriptStore {
   readonly #deleteSession;
   readonly #byRun;
   readonly #upTo;
+  readonly #items: ItemsStore | undefined;
 
-  constructor(db: Db) {
+  /** With `items`, every user and assistant message with text also becomes a MemoryItem (same MemoryID). */
+  constructor(db: Db, items?: ItemsStore) {
+    this.#items = items;
     this.#nextSeq = db.prepare<[string], { next_seq: number }>('SELECT next_seq FROM sessions WHERE key = ?');
     this.#insert = db.prepare(
       'INSERT INTO messages (id, session_key, session_id, seq, role, body, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    // A message for an older sessionId (a run cut off by a reset ends after it) takes a seq but does not
+    // count in, or preview, the live transcript.
     this.#bump = db.prepare(
-      'UPDATE sessions SET next_seq = next_seq + 1, message_count = message_count + 1, updated_at = ?, last_preview = ? WHERE key = ?',
+      `UPDATE sessions SET next_seq = next_seq + 1, updated_at = ?, message_count = message_count + (session_id = ?),
+         last_preview = CASE WHEN session_id = ? THEN ? ELSE last_preview END WHERE key = ?`,
     );
     this.#page = db.prepare<[string, string, number, number], MessageRow>(
       'SELECT * FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 ORDER BY seq DESC LIMIT ? OFFSET ?',
@@ -85,8 +92,32 @@ export class TranscriptStore {
     if (seq === undefined) throw new Error(`append to unknown session ${sessionKey}`);
     const id = newMemoryId(message.timestamp);
     this.#insert.run(id, sessionKey, sessionId, seq, message.role, JSON.stringify(message), runId ?? null, message.timestamp);
-    this.#bump.run(message.timestamp, messageText(message).slice(0, PREVIEW_MAX_CHARS), sessionKey);
-    return { id, sessionKey, sessionId, seq, message, runId, createdAt: message.timestamp };
+    const text = messageText(message);
+    this.#bump.run(message.timestamp, sessionId, sessionId, text.slice(0, PREVIEW_MAX_CHARS), sessionKey);
+    const tokens = this.#indexTurn(id, sessionKey, sessionId, message, text);
+    return { id, sessionKey, sessionId, seq, message, runId, createdAt: message.timestamp, ...(tokens === undefined ? {} : { tokens }) };
+  }
+
+  /** The message's MemoryItem (active: it enters the session's context), when memory is on and it has text. */
+  #indexTurn(id: string, sessionKey: string, sessionId: string, message: TranscriptMessage, text: string): number | undefined {
+    if (this.#items === undefined || text === '' || (message.role !== 'user' && message.role !== 'assistant')) return undefined;
+    const tokens = storedTokens(text);
+    this.#items.insert({
+      id,
+      sessionKey,
+      sessionId,
+      kind: 'turn',
+      role: message.role,
+      text,
+      tokens,
+      state: 'active',
+      createdAt: message.timestamp,
+      updatedAt: message.timestamp,
+      summarizedBy: undefined,
+      summaryOf: undefined,
+      document: undefined,
+    });
+    return tokens;
   }
 
   /** The newest `limit` messages after skipping `offset` newest ones, returned oldest first. */

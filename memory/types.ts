@@ -40,6 +40,8 @@ export interface StoredMessage {
   message: TranscriptMessage;
   runId: string | undefined;
   createdAt: number;
+  /** Token count of the message text, when memory indexed it as a MemoryItem (memory on). */
+  tokens?: number;
 }
 
 export type RunKind = 'chat' | 'agent';

@@ -227,9 +227,10 @@ export const CLOSES = {
   SERVICE_RESTART: { code: 1012, reason: 'service restart' },
   TOO_MANY_CONNECTIONS: { code: 1013, reason: 'too many connections' },
   CONNECT_RATE_LIMITED: { code: 1013, reason: 'too many connection attempts' },
-  // Sent by the WebSocket layer (ws) on a frame it cannot accept, with an empty reason.
+  // Sent by the WebSocket layer (ws) on a frame it cannot accept, with an empty reason: broken framing (bad
+  // opcode, RSV bits, unmasked, oversized control frame), text that is not UTF-8, a message over maxPayloadBytes.
   WS_PROTOCOL_ERROR: { code: 1002, reason: '' },
-  WS_INVALID_UTF8: { code: 1007, reason: '' },
+  WS_INVALID_PAYLOAD: { code: 1007, reason: '' },
   WS_MESSAGE_TOO_BIG: { code: 1009, reason: '' },
 } as const;
 export type CloseName = keyof typeof CLOSES;

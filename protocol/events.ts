@@ -5,6 +5,8 @@ import { Scope } from './scopes.js';
 import { HealthSnapshot, PresenceEntry } from './methods/connect.js';
 import { HeartbeatPayload } from './methods/system.js';
 import { SessionRow } from './methods/sessions.js';
+import { MemoryId } from './methods/memory.js';
+import { ExtensionCap } from './capabilities.js';
 
 const ChatBase = {
   runId: Type.String(),
@@ -123,6 +125,27 @@ export const EVENTS = {
     payload: Type.Object({
       capabilities: Type.Array(Type.String()),
       server: Type.Object({ name: Type.Literal('brainstem'), version: Type.String() }),
+    }),
+  }),
+  'memory.event': defineEvent({
+    scope: Scope.READ,
+    extension: ExtensionCap.MEMORY_V1,
+    summary: 'A memory operation happened (load, update, evict, summarize, recall, forget) or memory failed (error). sessionKey "*": the whole gateway.',
+    payload: Type.Object({
+      sessionKey: Type.String(),
+      op: Type.Union([
+        Type.Literal('load'),
+        Type.Literal('update'),
+        Type.Literal('evict'),
+        Type.Literal('summarize'),
+        Type.Literal('recall'),
+        Type.Literal('forget'),
+        Type.Literal('error'),
+      ]),
+      ids: Type.Array(MemoryId),
+      summaryId: Type.Optional(MemoryId),
+      reason: Type.Optional(Type.String()),
+      ts: EpochMs,
     }),
   }),
 } as const;

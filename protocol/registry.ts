@@ -5,6 +5,7 @@
 import type { Static } from '@sinclair/typebox';
 import { agentMethods } from './methods/agent.js';
 import { chatMethods } from './methods/chat.js';
+import { memoryMethods } from './methods/memory.js';
 import { sessionsMethods } from './methods/sessions.js';
 import { systemMethods } from './methods/system.js';
 import type { MethodDef } from './schema.js';
@@ -14,6 +15,7 @@ export const METHODS = {
   ...chatMethods,
   ...agentMethods,
   ...sessionsMethods,
+  ...memoryMethods,
   /** protocol-extensions.md: `session.send` is an alias of `sessions.send`. */
   'session.send': sessionsMethods['sessions.send'],
 } as const satisfies Record<string, MethodDef>;

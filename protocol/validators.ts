@@ -1,4 +1,8 @@
-/** ajv validators compiled in one loop over the registries; nothing is listed by hand. */
+/**
+ * ajv validators derived from the registries in one place; nothing is listed by hand. Method and event
+ * validators compile on first use and are kept (compiling all ~100 schemas up front costs about half a second
+ * of start-up); the frame and connect validators, needed by every socket, compile at load.
+ */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { EVENTS, type EventName } from './events.js';
@@ -13,18 +17,22 @@ function compile<T>(schema: TSchema): ValidateFunction<T> {
   return ajv.compile<T>(schema);
 }
 
-function compileAll<K extends string, D>(defs: Record<K, D>, pick: (def: D) => TSchema): Record<K, ValidateFunction> {
-  const out = {} as Record<K, ValidateFunction>;
-  for (const name of Object.keys(defs) as K[]) out[name] = compile(pick(defs[name]));
-  return out;
+/** A validator per key of a registry, compiled the first time it is asked for. */
+function lazyValidators<K extends string, D>(defs: Record<K, D>, pick: (def: D) => TSchema): (name: K) => ValidateFunction {
+  const compiled = new Map<K, ValidateFunction>();
+  return (name) => {
+    let validate = compiled.get(name);
+    if (validate === undefined) compiled.set(name, (validate = compile(pick(defs[name]))));
+    return validate;
+  };
 }
 
 export const validateRequestFrame = compile<RequestFrame>(RequestFrame);
 export const validateConnectParams = compile<ConnectParams>(ConnectParams);
-export const validateHelloOk = compile(HelloOk);
-export const paramValidators: Record<MethodName, ValidateFunction> = compileAll<MethodName, MethodDef>(METHODS, (def) => def.params);
-export const resultValidators: Record<MethodName, ValidateFunction> = compileAll<MethodName, MethodDef>(METHODS, (def) => def.result);
-export const eventValidators: Record<EventName, ValidateFunction> = compileAll<EventName, EventDef>(EVENTS, (def) => def.payload);
+export const validateHelloOk = (): ValidateFunction => compile(HelloOk);
+export const paramValidator = lazyValidators<MethodName, MethodDef>(METHODS, (def) => def.params);
+export const resultValidator = lazyValidators<MethodName, MethodDef>(METHODS, (def) => def.result);
+export const eventValidator = lazyValidators<EventName, EventDef>(EVENTS, (def) => def.payload);
 
 /** ajv errors as one line, in OpenClaw's wording (`at /path: must ...`). */
 export function formatValidationErrors(errors: readonly ErrorObject[] | null | undefined): string {

@@ -7,14 +7,14 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
-import { EXTENSION_CAPS, type ExtensionCap } from '../protocol/capabilities.js';
+import { EXTENSION_CAPS, ExtensionCap } from '../protocol/capabilities.js';
 import { CLOSES } from '../protocol/errors.js';
 import { EVENTS } from '../protocol/events.js';
 import type { EventDef } from '../protocol/schema.js';
 import { mainSessionKey, DEFAULT_AGENT_ID, MAIN_KEY } from '../protocol/session-key.js';
 import type { Store } from '../memory/store.js';
 import type { IdentityService } from '../identity/types.js';
-import type { ModelProvider } from '../workers/providers/types.js';
+import type { ModelInfo, ModelProvider } from '../workers/providers/types.js';
 import { RuntimeEvents } from '../workers/run-events.js';
 import { SessionService } from '../workers/session-service.js';
 import { TurnService } from '../workers/turn-service.js';
@@ -29,6 +29,7 @@ import { EventLoopMonitor } from './event-loop.js';
 import type { HandshakeContext } from './handshake.js';
 import { grantedExtensions } from './handshake.js';
 import { createHardening } from './hardening.js';
+import { registerControlUi, sendIndex } from './control-ui.js';
 import { registerHttpRoutes } from './http-routes.js';
 import { createHandlers } from './methods/index.js';
 import { startPeriodic } from './periodic.js';
@@ -36,6 +37,7 @@ import { Presence } from './presence.js';
 import { Router } from './router.js';
 import type { GatewayServices } from './services.js';
 import { healthSnapshot } from './snapshots.js';
+import { setupMemory } from './memory-setup.js';
 import { SERVER_VERSION } from './version.js';
 import { acceptSocket } from './ws-endpoint.js';
 
@@ -44,6 +46,11 @@ export interface GatewayDeps {
   logger: Logger;
   store: Store;
   provider: ModelProvider;
+  /**
+   * Every configured model for `models.list`, including those left out of the provider for lack of a key
+   * (server/model-provider.ts); default `provider.models()`.
+   */
+  models?: readonly ModelInfo[];
   identity: IdentityService;
   /** The shared secret clients must present; undefined when auth is off. */
   token: string | undefined;
@@ -67,9 +74,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const now = deps.now ?? Date.now;
   const startedAt = now();
   const events = new RuntimeEvents((err) => logger.error({ err }, 'runtime event listener failed'));
-  const model = effectiveModel(config);
+  // The first model that can answer is the default shown to clients (a primary without its key is left out).
+  const primary = deps.models?.find((info) => info.available);
+  const model = primary?.name ?? effectiveModel(config);
+  const memory = setupMemory({ config, store, provider: deps.provider, model, now, logger });
   const turns = new TurnService({
     store,
+    memory: memory.service,
     provider: deps.provider,
     identity: deps.identity,
     events,
@@ -88,17 +99,20 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   if (interrupted > 0) logger.warn({ interrupted }, 'runs cut off by the previous shutdown were marked interrupted');
   const broadcaster = new Broadcaster();
   const loop = new EventLoopMonitor();
-  const hardening = createHardening({ config, now, broadcaster, turns, events, loop, audit: deps.audit });
+  const hardening = createHardening({ config, store, now, broadcaster, turns, events, loop, audit: deps.audit });
   const services: GatewayServices = {
     config,
     store,
     turns,
-    sessions: new SessionService(store, turns, events, now),
+    sessions: new SessionService(store, turns, events, now, memory.service),
+    memory,
     identity: deps.identity,
     provider: deps.provider,
+    models: deps.models ?? deps.provider.models(),
     model,
+    modelProvider: primary?.provider ?? deps.provider.id,
     broadcaster,
-    presence: new Presence(broadcaster, SERVER_VERSION, startedAt),
+    presence: new Presence(broadcaster, { serverVersion: SERVER_VERSION, startedAt, debounceMs: config.presenceDebounceMs, maxEntries: config.presenceMaxEntries }),
     loop,
     metrics: hardening.metrics,
     limits: hardening.limits,
@@ -112,6 +126,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   };
   const projector = new ChatProjector(broadcaster, { chatDeltaIntervalMs: config.chatDeltaIntervalMs, now, openRunIds: (key) => turns.openRunIds(key) });
   const stopProjecting = events.on(projector.handle);
+  if (services.extensions.includes(ExtensionCap.MEMORY_V1)) memory.attach(broadcaster);
   const router = new Router(createHandlers(services), logger, { validateResults: deps.validateResults ?? false, offered: services.extensions, ...hardening.router });
   let closing = false;
   const handshake: HandshakeContext = {
@@ -129,7 +144,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   app.route({
     method: 'GET',
     url: '/',
-    handler: async () => 'brainstem gateway: connect with a WebSocket client (OpenClaw protocol v3/v4).\n',
+    handler: config.controlUiDir === undefined ? async () => 'brainstem gateway: connect with a WebSocket client (OpenClaw protocol v3/v4).\n' : sendIndex,
     wsHandler: (socket, req) => {
       acceptSocket(socket, req.raw, {
         logger,
@@ -145,6 +160,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     },
   });
   registerHttpRoutes(app, services, () => closing);
+  if (config.controlUiDir !== undefined) await registerControlUi(app, config.controlUiDir);
   const periodic = startPeriodic(services, broadcaster, logger);
 
   let closed: Promise<void> | undefined;
@@ -154,9 +170,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       broadcaster.broadcast('shutdown', { reason });
       for (const conn of [...broadcaster.connections()]) conn.close(CLOSES.SERVICE_RESTART.code, CLOSES.SERVICE_RESTART.reason);
       await turns.close(config.shutdownGraceMs);
+      memory.close();
       periodic.stop();
       stopProjecting();
       projector.close();
+      services.presence.close();
       services.loop.close();
       await app.close();
       hardening.close();
@@ -192,7 +210,7 @@ function helloOk(services: GatewayServices, conn: Connection, grant: Grant) {
     server: { version: services.version, connId: conn.connId, bootId: services.bootId },
     features: { methods: enabledMethods(services.extensions), events: enabledEvents(services.extensions), capabilities: [...services.extensions] },
     snapshot: {
-      presence: services.presence.entries(),
+      presence: services.presence.snapshot(),
       health: healthSnapshot(services),
       stateVersion: services.presence.stateVersion,
       uptimeMs: services.now() - services.startedAt,
@@ -214,6 +232,7 @@ function opened(services: GatewayServices, conn: Connection): void {
     services.broadcaster.sendTo(conn, 'session.ack', { capabilities, server: { name: 'brainstem', version: services.version } });
   }
   services.broadcaster.opened(conn);
+  if (grant.extensions.has(ExtensionCap.MEMORY_V1)) services.memory.opened(services.broadcaster, conn);
   conn.logger.info({ client: grant.client.id, mode: grant.client.mode, protocol: grant.protocol, scopes: grant.scopes }, 'client connected');
   services.presence.changed();
 }

@@ -1,83 +1,19 @@
 #!/usr/bin/env node
 /**
- * The `brainstem` command: load the config, open what the gateway needs, listen, and shut down in order
- * on SIGINT/SIGTERM. Human-readable lines go to stdout; logs (JSON) go to stderr.
+ * The `brainstem` command: `--help`, `--version`, or validate the configuration and start the gateway
+ * (server/start.ts). Human-readable lines go to stdout; logs (JSON) go to stderr. Exit code 2: bad configuration.
  */
-import type { Logger } from 'pino';
-import { openStore, type Store } from '../memory/store.js';
-import { createIdentityService, ensureWorkspace, type IdentityService } from '../identity/index.js';
-import type { ModelProvider } from '../workers/providers/types.js';
-import { createGateway, type Gateway } from './app.js';
 import { ConfigError, loadConfigFromProcess } from './config.js';
-import type { Config } from './config-options.js';
-import { createModelProvider } from './model-provider.js';
 import { usage } from './usage.js';
-import { createLogger } from './logger.js';
-import { ensureToken } from './token.js';
 import { SERVER_VERSION } from './version.js';
-
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function resolveToken(config: Config): string | undefined {
-  if (config.authMode === 'none') {
-    say('auth is off (authMode none, loopback only)');
-    return undefined;
-  }
-  if (config.token !== undefined) return config.token;
-  const stored = ensureToken(config.dataDir);
-  say(stored.generated ? `generated a gateway token; it is stored in ${stored.path}` : `using the gateway token stored in ${stored.path}`);
-  return stored.token;
-}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h')) return say(usage());
-  if (args.includes('--version')) return say(SERVER_VERSION);
+  if (args.includes('--help') || args.includes('-h')) return void process.stdout.write(`${usage()}\n`);
+  if (args.includes('--version')) return void process.stdout.write(`${SERVER_VERSION}\n`);
   const config = loadConfigFromProcess();
-  const logger = createLogger(config.logLevel);
-  const token = resolveToken(config);
-  const store = openStore(config.dataDir, logger);
-  if (ensureWorkspace(config.workspace, logger)) say(`created the workspace ${config.workspace} with example identity files (SOUL.md, AGENT.md, IDENTITY.md, USER.md)`);
-  const identity = createIdentityService({ workspace: config.workspace, logger: logger.child({ component: 'identity' }) });
-  const provider = createModelProvider(config, logger.child({ component: 'provider' }));
-  const gateway = await createGateway({ config, logger, store, provider, identity, token });
-  const { url } = await gateway.listen();
-  // Before the listening line: whoever reads it may send SIGTERM at once and must get a graceful stop.
-  handleSignals(gateway, { store, identity, provider }, logger);
-  say(`brainstem listening on ${url}`);
-  logger.info({ url, provider: provider.id, dataDir: config.dataDir }, 'gateway started');
-}
-
-function handleSignals(gateway: Gateway, owned: { store: Store; identity: IdentityService; provider: ModelProvider }, logger: Logger): void {
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    void (async () => {
-      try {
-        await gateway.close(`received ${signal}`);
-        await owned.provider.close();
-        await owned.identity.close();
-        owned.store.close();
-        logger.info('shutdown complete');
-        logger.flush();
-        process.exitCode = 0;
-      } catch (err) {
-        logger.error({ err }, 'shutdown failed');
-        process.exitCode = 1;
-      } finally {
-        setTimeout(() => process.exit(), 100).unref();
-      }
-    })();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const { start } = await import('./start.js');
+  await start(config);
 }
 
 main().catch((err: unknown) => {

@@ -71,6 +71,8 @@ const G = 'general';
 const M = 'model';
 const L = 'limits';
 const F = 'features';
+const MEM = 'memory';
+const DAY_MS = 86_400_000;
 const R = 'rate limits';
 const O = 'observability';
 
@@ -84,6 +86,7 @@ export const OPTIONS = {
   authMode: oneOf(G, ['token', 'none'], 'token', 'token: clients must present the token. none: no auth, loopback hosts only.'),
   dataDir: str(G, './data', 'Folder of the SQLite database and the generated token.'),
   workspace: str(G, './workspace', 'Folder of the identity files (SOUL.md, AGENT.md, IDENTITY.md, USER.md).'),
+  controlUiDir: optStr(G, 'Folder of the OpenClaw Control UI build (e.g. `$(npm root -g)/openclaw/dist/control-ui`), served on the gateway port.'),
   logLevel: oneOf(G, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'pino log level (logs go to stderr).'),
 
   provider: oneOf(M, ['local', 'openai', 'anthropic'], 'local', 'Primary model provider: the offline `local` echo, an OpenAI-compatible server, or Anthropic.'),
@@ -97,7 +100,7 @@ export const OPTIONS = {
   anthropicBaseUrl: str(M, 'https://api.anthropic.com', 'Base URL of the Anthropic Messages API.'),
   anthropicApiKey: optStr(M, 'API key for Anthropic.', { secret: true, envAliases: ['ANTHROPIC_API_KEY'] }),
   localChunkDelayMs: int(M, 0, 'Delay between the local provider\'s streamed chunks, in ms (0: as fast as possible).', 0, 60_000),
-  runTimeoutMs: int(M, 600_000, 'Longest a run may take before it ends with a timeout error, in ms.', 1, 86_400_000),
+  runTimeoutMs: int(M, 600_000, 'Longest a run may take (failover and Retry-After waits included) before it ends with a timeout error, unless chat.send gives its own timeoutMs; also the longest one model call may take, in ms.', 1, 86_400_000),
   providerConnectTimeoutMs: int(M, 10_000, 'Time to connect to a model server, in ms.', 1, 600_000),
   providerFirstTokenTimeoutMs: int(M, 60_000, 'Time from request to the first streamed token, in ms.', 1, 3_600_000),
   providerIdleTimeoutMs: int(M, 30_000, 'Longest silence between two streamed chunks, in ms.', 1, 3_600_000),
@@ -105,6 +108,24 @@ export const OPTIONS = {
   memoryV1: bool(F, true, 'Offer the `memory.v1` extension (session memory, memory.* methods). Off: the plain gateway.'),
   agentRuntimeV1: bool(F, true, 'Offer the `agent.plan.v1` extension (planner, agent.* methods and events). Off: the plain gateway.'),
   workersV1: bool(F, true, 'Run the background workers (research, execution, status, heartbeat). Off: no worker pool.'),
+
+  memoryMaxMessageBytes: int(MEM, 32_768, 'Largest message kept as itself in a session\'s active context, in UTF-8 bytes; a longer one is stored whole and replaced in the context by an extractive summary that fits.', 256, 262_144),
+  memoryMaxItems: int(MEM, 200, 'Most items (turns, summaries, documents) in one session\'s active context; past it the least recently used items are evicted to the long-term store.', 2, 100_000),
+  memoryMaxTokens: int(MEM, 16_000, 'Most tokens (cl100k_base) in one session\'s active context; past it the least recently used items are evicted to the long-term store.', 64, 10_000_000),
+  memorySummarizeAtPercent: int(MEM, 75, 'The memory manager summarizes a context once it holds more than this percentage of memoryMaxItems or memoryMaxTokens.', 1, 100),
+  memoryKeepRecentItems: int(MEM, 8, 'Newest items of a context the memory manager never summarizes.', 0, 10_000),
+  memoryStaleAfterMs: int(MEM, 3_600_000, 'A context untouched this long has its older items (all but memoryKeepRecentItems) summarized, in ms; 0: never.', 0),
+  memorySummaryMaxTokens: int(MEM, 400, 'Longest summary the memory manager writes, in tokens.', 16, 100_000),
+  memorySummarizer: oneOf(MEM, ['auto', 'provider', 'extractive'], 'auto', 'How summaries are written: provider (the configured model), extractive (the deterministic sentence picker), auto (the provider unless it is the offline local one).'),
+  memorySummarizerTimeoutMs: int(MEM, 60_000, 'Longest a provider summary may take before the extractive summarizer is used instead, in ms.', 1),
+  memoryManagerIntervalMs: int(MEM, 5_000, 'Time between memory manager passes over the active contexts, in ms.', 10),
+  memorySnapshotIntervalMs: int(MEM, 1_000, 'Time between batch writes of RAM snapshots and memory bookkeeping (one transaction each), in ms.', 10, 600_000),
+  memoryTranscriptRetentionDays: int(MEM, 0, 'Days a turn\'s text is kept once it has left the active context; older ones are purged to forgotten tombstones. 0: forever.', 0, 36_500),
+  memorySummaryRetentionDays: int(MEM, 0, 'Days a summary\'s text is kept once it has left the active context. 0: forever.', 0, 36_500),
+  memoryRetentionIntervalMs: int(MEM, 3_600_000, 'Time between retention passes of the memory manager, in ms.', 1_000),
+  memoryRecallCandidates: int(MEM, 100, 'Newest full-text matches scored per text query (bounds recall time whatever the store size).', 10, 1_000_000),
+  memoryRecallHalfLifeMs: int(MEM, 7 * DAY_MS, 'Age at which an item\'s recency boost in recall ranking halves, in ms.', 1),
+  memoryDbRetryIntervalMs: int(MEM, 5_000, 'In RAM-only mode (database unusable), time between attempts to reopen the database file, in ms.', 10),
 
   maxPayloadBytes: int(L, 26_214_400, 'Largest inbound frame after hello-ok, in bytes (larger closes 1009).', 1024),
   preauthMaxPayloadBytes: int(L, 65_536, 'Largest inbound frame before hello-ok, in bytes (larger closes 1009).', 256),
@@ -114,6 +135,8 @@ export const OPTIONS = {
   tickIntervalMs: int(L, 30_000, 'Interval of `tick` events, in ms.', 10),
   healthIntervalMs: int(L, 60_000, 'Interval of `health` events, in ms.', 10),
   pingIntervalMs: int(L, 25_000, 'WebSocket ping interval; a socket that has not answered the previous ping is closed, in ms.', 10),
+  presenceDebounceMs: int(L, 250, 'Presence changes within this window are sent as one `presence` event, in ms (0: at once).', 0, 60_000),
+  presenceMaxEntries: int(L, 200, 'Most clients listed in hello-ok\'s snapshot and in `presence` events (`system-presence` lists all).', 1, 1_000_000),
   maxConcurrentRuns: int(L, 32, 'Runs streaming at once across all sessions (one per session at most).', 1, 100_000),
   maxQueuedTurnsPerSession: int(L, 64, 'Turns waiting behind the active run of one session.', 1, 100_000),
   maxQueuedRuns: int(L, 10_000, 'Turns waiting across all sessions.', 1, 10_000_000),

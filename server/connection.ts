@@ -43,7 +43,8 @@ export class Connection {
   readonly controller = new AbortController();
   readonly nonce = randomUUID();
   readonly outbound: Outbound;
-  readonly logger: Logger;
+  readonly #parentLogger: Logger;
+  #logger: Logger | undefined;
   phase: ConnectionPhase = 'challenge';
   grant: Grant | undefined;
   /** Set by `sessions.subscribe`. */
@@ -65,8 +66,13 @@ export class Connection {
     outboundPolicy: OutboundPolicy,
     logger: Logger,
   ) {
-    this.logger = logger.child({ connId: this.connId });
+    this.#parentLogger = logger;
     this.outbound = new Outbound(ws, tcp, outboundPolicy, () => this.#slowConsumer());
+  }
+
+  /** The connection's logger (`connId` bound), made on first use: most connections never log. */
+  get logger(): Logger {
+    return (this.#logger ??= this.#parentLogger.child({ connId: this.connId }));
   }
 
   get open(): boolean {

@@ -8,7 +8,7 @@ import type { MethodDef } from '../protocol/schema.js';
 import type { Config } from './config-options.js';
 
 /** Extensions this build implements; a flag can only turn off what is here. */
-const IMPLEMENTED: readonly ExtensionCap[] = [];
+const IMPLEMENTED: readonly ExtensionCap[] = [ExtensionCap.MEMORY_V1];
 
 export function offeredExtensions(config: Pick<Config, 'memoryV1' | 'agentRuntimeV1'>): ExtensionCap[] {
   const enabled = { [ExtensionCap.MEMORY_V1]: config.memoryV1, [ExtensionCap.AGENT_PLAN_V1]: config.agentRuntimeV1 };

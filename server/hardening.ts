@@ -4,6 +4,7 @@
  * closes it after the HTTP server.
  */
 import { join } from 'node:path';
+import type { Store } from '../memory/store.js';
 import type { Config } from './config-options.js';
 import type { RuntimeEvents } from '../workers/run-events.js';
 import type { TurnService } from '../workers/turn-service.js';
@@ -21,6 +22,7 @@ export const AUDIT_LOG_FILE = 'audit.log';
 
 export interface HardeningDeps {
   config: Config;
+  store: Store;
   now: () => number;
   broadcaster: Broadcaster;
   turns: TurnService;
@@ -45,8 +47,15 @@ export function createHardening(deps: HardeningDeps): Hardening {
   const { config, broadcaster } = deps;
   const metrics = new GatewayMetrics({
     connections: () => countConnections(broadcaster),
-    lanes: () => deps.turns.stats(),
+    lanes: () => ({ ...deps.turns.stats(), deepest: deps.turns.deepestQueue() }),
     loopDelay: () => deps.loop.read(),
+    outboundBuffered: () => outboundBuffered(broadcaster),
+    databaseDegraded: () => deps.store.health().state === 'degraded',
+  });
+  // A database that became unusable is a database error; one that was unusable at start counts once too.
+  if (deps.store.health().state === 'degraded') metrics.databaseError();
+  const stopWatchingStore = deps.store.onHealthChange((health) => {
+    if (health.state === 'degraded') metrics.databaseError();
   });
   const limits = new RateLimits(rateLimitOptions(config), deps.now, (limit) => metrics.rateLimited(limit));
   const audit = deps.audit ?? openConfiguredAuditLog(config);
@@ -85,6 +94,7 @@ export function createHardening(deps: HardeningDeps): Hardening {
     },
     close: () => {
       stopCountingRuns();
+      stopWatchingStore();
       limits.close();
       if (deps.audit === undefined) audit.close();
     },
@@ -101,6 +111,17 @@ function countConnections(broadcaster: Broadcaster): { handshaking: number; open
   let open = 0;
   for (const conn of broadcaster.connections()) if (conn.open) open += 1;
   return { handshaking: broadcaster.size - open, open };
+}
+
+function outboundBuffered(broadcaster: Broadcaster): { total: number; max: number } {
+  let total = 0;
+  let max = 0;
+  for (const conn of broadcaster.connections()) {
+    const bytes = conn.outbound.bufferedBytes;
+    total += bytes;
+    max = Math.max(max, bytes);
+  }
+  return { total, max };
 }
 
 function stringField(details: Record<string, unknown> | undefined, key: string): string | undefined {

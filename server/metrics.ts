@@ -24,6 +24,10 @@ export interface MetricsSources {
   connections(): { handshaking: number; open: number };
   lanes(): { running: number; queued: number; sessions: number; deepest: number };
   loopDelay(): LoopDelay;
+  /** Outbound bytes queued for clients: in total and on the fullest socket. */
+  outboundBuffered(): { total: number; max: number };
+  /** True while the store serves from RAM because the database file is unusable. */
+  databaseDegraded(): boolean;
 }
 
 /** Job counts by state, supplied by the job table (issue 5) through `GatewayMetrics.setJobSource`. */
@@ -160,7 +164,7 @@ export class GatewayMetrics {
     bump(this.#refused, reason);
   }
 
-  /** Counts a failed database operation (memory/ and the job table call this too). */
+  /** Counts a database failure: a handler's SqliteError, the store going RAM-only; the job table may call it too. */
   databaseError(): void {
     this.#counts.dbErrors += 1;
   }
@@ -206,6 +210,25 @@ function gauges(r: Registry, sources: MetricsSources, jobs: () => JobCounts): vo
     collect() {
       this.reset();
       for (const [state, count] of Object.entries(jobs())) this.set({ state }, count);
+    },
+  });
+  new Gauge({
+    name: 'brainstem_outbound_buffered_bytes',
+    help: 'Outbound bytes queued for clients that have not read them yet: total, and the fullest socket.',
+    labelNames: ['stat'],
+    registers: [r],
+    collect() {
+      const { total, max } = sources.outboundBuffered();
+      this.set({ stat: 'total' }, total);
+      this.set({ stat: 'max' }, max);
+    },
+  });
+  new Gauge({
+    name: 'brainstem_database_degraded',
+    help: '1 while the database file is unusable and the store serves from RAM (writes not on disk), else 0.',
+    registers: [r],
+    collect() {
+      this.set(sources.databaseDegraded() ? 1 : 0);
     },
   });
   new Gauge({

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { GatewayError, isGatewayError } from '../protocol/errors.js';
 import { METHODS, isMethodName, type MethodName } from '../protocol/registry.js';
 import { scopeSatisfied, type MethodScope } from '../protocol/scopes.js';
-import { formatValidationErrors, paramValidators, resultValidators, validateRequestFrame } from '../protocol/validators.js';
+import { formatValidationErrors, paramValidator, resultValidator, validateRequestFrame } from '../protocol/validators.js';
 import type { ExtensionCap } from '../protocol/capabilities.js';
 import type { Connection } from './connection.js';
 import { methodEnabled } from './extensions.js';
@@ -60,7 +60,7 @@ export class Router {
     if (!scopeSatisfied(scope, conn.grant?.scopes ?? [])) {
       return this.#fail(conn, id, new GatewayError('MISSING_SCOPE', { params: { scope }, details: { missingScope: scope, requiredScopes: [scope] } }), method);
     }
-    const validate = paramValidators[method];
+    const validate = paramValidator(method);
     if (!validate(params)) {
       const detail = formatValidationErrors(validate.errors);
       return this.#fail(conn, id, new GatewayError('INVALID_PARAMS', { params: { method, detail } }), method);
@@ -76,12 +76,15 @@ export class Router {
       acked = true;
       this.options.acked?.(method, performance.now() - started);
     };
-    const logger = conn.logger.child({ reqId: id, method });
+    let logger: Logger | undefined;
     const ctx: RequestContext = {
       conn,
       requestId: id,
       method,
-      logger,
+      // A child logger per request costs on every request; made only when a handler logs.
+      get logger(): Logger {
+        return (logger ??= conn.logger.child({ reqId: id, method }));
+      },
       signal: conn.signal,
       respond: (payload) => {
         conn.sendResponse(id, true, payload);
@@ -91,15 +94,15 @@ export class Router {
     const handler = this.handlers[method] as Handler<MethodName>;
     try {
       const result = await handler(params as never, ctx);
-      if (this.options.validateResults) this.#checkResult(method, result, logger);
+      if (this.options.validateResults) this.#checkResult(method, result, ctx.logger);
       conn.sendResponse(id, true, result);
       ack();
       this.options.observe?.(method, true, performance.now() - started);
     } catch (err) {
-      if (!isGatewayError(err)) logger.error({ err }, 'handler failed');
+      if (!isGatewayError(err)) ctx.logger.error({ err }, 'handler failed');
       if (isDatabaseError(err)) this.options.databaseError?.(err);
       const error = isGatewayError(err) ? err : new GatewayError('INTERNAL', { cause: err });
-      if (error.kind !== 'INTERNAL') logger.debug({ code: error.code, kind: error.kind }, 'request failed');
+      if (error.kind !== 'INTERNAL' && this.logger.isLevelEnabled('debug')) ctx.logger.debug({ code: error.code, kind: error.kind }, 'request failed');
       conn.sendResponse(id, false, error.payload, error.toWire());
       ack();
       this.options.observe?.(method, false, performance.now() - started);
@@ -108,13 +111,13 @@ export class Router {
 
   /** Answers a request refused before its handler; `label` stands in for the method in metrics. */
   #fail(conn: Connection, id: string, error: GatewayError, label = 'invalid'): void {
-    conn.logger.debug({ reqId: id, kind: error.kind }, 'request rejected');
+    if (this.logger.isLevelEnabled('debug')) conn.logger.debug({ reqId: id, kind: error.kind }, 'request rejected');
     conn.sendResponse(id, false, undefined, error.toWire());
     this.options.observe?.(label, false, 0);
   }
 
   #checkResult(method: MethodName, result: unknown, logger: Logger): void {
-    const validate = resultValidators[method];
+    const validate = resultValidator(method);
     if (!validate(result)) {
       logger.error({ errors: validate.errors, result }, `result of ${method} does not match its schema`);
       throw new Error(`result of ${method} does not match its schema: ${formatValidationErrors(validate.errors)}`);

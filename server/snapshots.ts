@@ -50,7 +50,7 @@ export function statusSnapshot(services: GatewayServices): Record<string, unknow
     eventLoopLagMs: services.loop.read(),
     heapMB: Math.round((memory.heapUsed / 1_048_576) * 10) / 10,
     rssMB: Math.round((memory.rss / 1_048_576) * 10) / 10,
-    database: { state: 'ok', path: services.store.path },
+    database: { ...services.store.health(), path: services.store.path },
     provider: services.provider.id,
     model: services.model,
   };

@@ -1,18 +1,27 @@
 /**
  * Streams one run from the model provider: marks it running, builds the prompt, relays text as it comes,
  * enforces the whole-run timeout, and classifies how it ended. Storing the ending is the caller's job.
+ *
+ * The whole-run timeout (`timeoutMs` of the request, default `runTimeoutMs`) is one deadline for the run, from
+ * its start to its end, across every model of a failover chain and every Retry-After wait: when it passes, the
+ * run's signal aborts, no further model is tried, and the run ends `timeout`. Each model call also has the
+ * providers' own limits (connect, first token, idle, `runMs` per call); one of those failing before any text
+ * moves a chain on to its next model.
  */
 import type { Logger } from 'pino';
 import type { ErrorKind } from '../protocol/events.js';
+import type { MemoryService } from '../memory/memory-service.js';
 import type { Store } from '../memory/store.js';
 import type { IdentityService } from '../identity/types.js';
-import { buildModelMessages, PROMPT_HISTORY_MAX_MESSAGES } from './prompt.js';
+import { buildModelMessages } from './prompt.js';
 import { ProviderError, type ModelProvider } from './providers/types.js';
 import type { ActiveRun } from './runs/active-run.js';
 import type { RunEnded, RuntimeEvents } from './run-events.js';
 
 export interface ExecutorDeps {
   store: Store;
+  /** The sessions' active contexts: the prompt is built from the run's lease. */
+  memory: MemoryService;
   provider: ModelProvider;
   identity: IdentityService | undefined;
   events: RuntimeEvents;
@@ -31,12 +40,18 @@ export async function executeRun(run: ActiveRun, deps: ExecutorDeps): Promise<Ex
   const timer = setTimeout(() => run.stop('timeout'), run.request.timeoutMs);
   timer.unref();
   let stopReason = 'stop';
+  if (run.request.presetReply !== undefined) {
+    clearTimeout(timer);
+    return commandReply(run, deps, run.request.presetReply);
+  }
+  // The run's items are pinned until it ends: memory operations on them wait (SessionContext).
+  const lease = deps.memory.lease(run.ref.sessionKey, run.sessionId, run.userMessageId);
   try {
-    const history = deps.store.transcript.upTo(run.ref.sessionKey, run.sessionId, run.userSeq, PROMPT_HISTORY_MAX_MESSAGES);
     const messages = buildModelMessages({
       identity: deps.identity?.packet(run.ref.agentId),
       extraSystemPrompt: run.request.extraSystemPrompt,
-      history,
+      items: lease.items,
+      userMessage: { id: run.userMessageId, text: run.request.message },
     });
     const model = run.request.model ?? deps.model;
     for await (const event of deps.provider.stream({ model, messages, signal: run.signal, runId: run.ref.runId })) {
@@ -47,6 +62,8 @@ export async function executeRun(run: ActiveRun, deps: ExecutorDeps): Promise<Ex
         deps.events.emit({ type: 'run.text', run: run.ref, delta: event.text, text: run.text });
       } else if (event.type === 'usage') {
         run.usage = event.usage;
+      } else if (event.type === 'model') {
+        run.answeredBy = { model: event.model, provider: event.provider };
       } else if (event.type === 'status') {
         deps.events.emit({ type: 'run.status', run: run.ref, phase: event.phase, ...(event.detail ? { detail: event.detail } : {}) });
       } else {
@@ -57,11 +74,20 @@ export async function executeRun(run: ActiveRun, deps: ExecutorDeps): Promise<Ex
     return ended(run, deps, { status: 'ok', stopReason });
   } catch (err) {
     const how = classify(run, err);
-    if (how.status === 'error') deps.logger.warn({ err, runId: run.ref.runId, sessionKey: run.ref.sessionKey }, 'run failed');
+    if (how.status === 'error') run.logger.warn({ err }, 'run failed');
     return ended(run, deps, how);
   } finally {
     clearTimeout(timer);
+    lease.release();
   }
+}
+
+/** A slash command's reply, as one text chunk, attributed to brainstem rather than a model. */
+function commandReply(run: ActiveRun, deps: ExecutorDeps, reply: string): ExecutedRun {
+  run.answeredBy = { model: 'command', provider: 'brainstem' };
+  run.text = reply;
+  deps.events.emit({ type: 'run.text', run: run.ref, delta: reply, text: reply });
+  return ended(run, deps, { status: 'ok', stopReason: 'command' });
 }
 
 function ended(run: ActiveRun, deps: ExecutorDeps, how: Pick<ExecutedRun, 'status' | 'stopReason' | 'error' | 'errorKind'>): ExecutedRun {

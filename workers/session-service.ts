@@ -3,6 +3,7 @@
  * inject an assistant message. Operations that end a transcript's life abort the session's runs first.
  */
 import { GatewayError } from '../protocol/errors.js';
+import type { MemoryService } from '../memory/memory-service.js';
 import type { Store } from '../memory/store.js';
 import type { SettingsPatch } from '../memory/sessions-store.js';
 import type { SessionRecord, StoredMessage } from '../memory/types.js';
@@ -18,6 +19,8 @@ export class SessionService {
     private readonly turns: TurnService,
     private readonly events: RuntimeEvents,
     private readonly now: () => number,
+    /** The active contexts: a reset or delete takes the session's context out of RAM; inject adds to it. */
+    private readonly memory: MemoryService,
   ) {}
 
   get(key: string): SessionRecord | undefined {
@@ -45,6 +48,7 @@ export class SessionService {
     checkExpected(current, expectedSessionId);
     this.turns.abort(key, { clearQueued: true });
     const next = this.store.sessions.reset(key, this.now()) ?? current;
+    this.memory.drop(key, 'session-reset');
     this.#changed(key, next.agentId, reason);
     return next;
   }
@@ -57,8 +61,12 @@ export class SessionService {
     this.turns.abort(key, { clearQueued: true });
     this.store.transaction(() => {
       this.store.sessions.delete(key);
-      if (options.deleteTranscript) this.store.transcript.deleteSession(key);
+      if (options.deleteTranscript) {
+        this.store.transcript.deleteSession(key);
+        this.store.memory.items.deleteSession(key);
+      }
     });
+    this.memory.drop(key, 'session-deleted');
     this.#changed(key, current.agentId, 'deleted');
     return true;
   }
@@ -85,6 +93,7 @@ export class SessionService {
         undefined,
       );
     });
+    this.memory.appendMessage(stored);
     this.events.emit({ type: 'message.stored', message: stored });
     this.#changed(key, agentId, 'updated');
     return stored;

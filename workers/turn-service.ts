@@ -13,6 +13,7 @@ import type { RunEnded, RunRef } from './run-events.js';
 import { agentFinal, chatReplay } from './responses.js';
 import { ActiveRun, type TurnRequest } from './runs/active-run.js';
 import { SessionScheduler } from './runs/session-scheduler.js';
+import type { CommandTurn } from './chat-commands.js';
 import { RunWaiters, type WaitResult } from './runs/run-waiters.js';
 import { recoverInterruptedRuns } from './runs/recovery.js';
 
@@ -42,6 +43,10 @@ export interface SubmitTurn {
   timeoutMs?: number | undefined;
   extraSystemPrompt?: string | undefined;
   model?: string | undefined;
+  /** A slash command: its effect runs once, only for a new request, before the turn is stored. */
+  command?: CommandTurn | undefined;
+  /** The request's logger (carries connId and reqId); the turn's log lines add runId and sessionKey. */
+  logger?: Logger | undefined;
 }
 
 export type SubmitOutcome =
@@ -87,6 +92,7 @@ export class TurnService {
           retryAfterMs: QUEUE_FULL_RETRY_AFTER_MS,
         });
       }
+      input.command?.effect?.();
     }
     const accepted = this.#deps.store.turns.accept({
       idempotencyKey: input.idempotencyKey,
@@ -112,9 +118,12 @@ export class TurnService {
       timeoutMs: input.timeoutMs ?? this.#deps.limits.runTimeoutMs,
       extraSystemPrompt: input.extraSystemPrompt,
       model: input.model,
+      ...(input.command === undefined ? {} : { presetReply: input.command.reply() }),
     };
-    const run = new ActiveRun(ref, accepted.run.sessionId, now, accepted.userMessage.seq, request);
+    const logger = (input.logger ?? this.#deps.logger).child({ runId: ref.runId, sessionKey: ref.sessionKey });
+    const run = new ActiveRun(ref, accepted.run.sessionId, now, accepted.userMessage.seq, request, logger, accepted.userMessage.id);
     this.#runs.set(ref.runId, run);
+    this.#remember(accepted.userMessage, logger);
     this.#deps.events.emit({ type: 'message.stored', message: accepted.userMessage });
     if (accepted.sessionCreated) this.#sessionChanged(ref, 'created');
     this.#scheduler.enqueue(
@@ -176,8 +185,13 @@ export class TurnService {
     return [...new Set([...this.#runs.values()].map((run) => run.ref.sessionKey))];
   }
 
-  stats(): { running: number; queued: number; sessions: number; deepest: number } {
+  stats(): { running: number; queued: number; sessions: number } {
     return this.#scheduler.stats();
+  }
+
+  /** Turns waiting in the longest session lane. */
+  deepestQueue(): number {
+    return this.#scheduler.deepestQueue();
   }
 
   /** Drops idempotency records past their lifetime; returns how many. */
@@ -225,15 +239,25 @@ export class TurnService {
         expiresAt: executed.endedAt + this.#deps.limits.idempotencyTtlMs,
       });
     } catch (err) {
-      this.#deps.logger.error({ err, runId: run.ref.runId, sessionKey: run.ref.sessionKey }, 'storing the end of a run failed');
+      run.logger.error({ err }, 'storing the end of a run failed');
     }
     if (stored !== undefined) {
+      this.#remember(stored, run.logger);
       ended.message = stored;
       this.#deps.events.emit({ type: 'message.stored', message: stored });
     }
     this.#deps.events.emit({ type: 'run.ended', run: run.ref, ended });
     this.#sessionChanged(run.ref, 'updated');
     this.#waiters.resolve(RunWaiters.fromEnded(run.ref.runId, ended));
+  }
+
+  /** The stored message enters its session's active context; memory never fails a turn. */
+  #remember(stored: StoredMessage, logger: Logger): void {
+    try {
+      this.#deps.memory.appendMessage(stored, logger);
+    } catch (err) {
+      logger.error({ err }, 'adding the message to the active context failed');
+    }
   }
 
   #sessionChanged(ref: RunRef, reason: string): void {
@@ -254,8 +278,9 @@ function assistantMessage(run: ActiveRun, executed: ExecutedRun, defaultModel: s
     role: 'assistant',
     content: executed.text === '' ? [] : [{ type: 'text', text: executed.text }],
     timestamp: executed.endedAt,
-    model: run.request.model ?? defaultModel,
-    provider,
+    // The model that really answered (after a failover too), when the provider named it.
+    model: run.answeredBy?.model ?? run.request.model ?? defaultModel,
+    provider: run.answeredBy?.provider ?? provider,
     stopReason: executed.stopReason,
     ...(executed.usage === undefined ? {} : { usage: executed.usage }),
     ...(executed.error === undefined ? {} : { errorMessage: executed.error }),

@@ -47,11 +47,14 @@ const METRICS: [keyof Row, string][] = [
 
 export function table(rows: readonly Row[]): string {
   const out: string[] = [];
-  for (const mode of [...new Set(rows.map((r) => r.mode))]) {
-    const base = rows.find((r) => r.mode === mode && r.target === 'baseline');
-    const ours = rows.find((r) => r.mode === mode && r.target === 'brainstem');
+  const scenarios = [...new Set(rows.map((r) => `${r.mode}:${r.clients}`))];
+  for (const scenario of scenarios) {
+    const [mode, clients] = scenario.split(':');
+    const pick = (target: Row['target']) => rows.find((r) => r.mode === mode && String(r.clients) === clients && r.target === target);
+    const base = pick('baseline');
+    const ours = pick('brainstem');
     if (base === undefined || ours === undefined) continue;
-    out.push(`**${mode}** (${ours.clients} clients)`, '', '| metric | bare ws baseline | brainstem | brainstem / baseline |', '|---|---:|---:|---:|');
+    out.push(`**${mode}, ${clients} client${clients === '1' ? '' : 's'}**`, '', '| metric | bare ws baseline | brainstem | brainstem / baseline |', '|---|---:|---:|---:|');
     for (const [key, label] of METRICS) {
       const a = Number(base[key]);
       const b = Number(ours[key]);
@@ -62,22 +65,25 @@ export function table(rows: readonly Row[]): string {
   return out.join('\n');
 }
 
-const START = '<!-- bench:gateway:start -->';
-const END = '<!-- bench:gateway:end -->';
+/** Replaces (or appends) the section `name` of BENCHMARKS.md, between its markers. */
+export function writeSection(name: string, heading: string, body: string): void {
+  const path = new URL('../../BENCHMARKS.md', import.meta.url);
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  const section = `${start}\n${body}\n${end}`;
+  const next = current.includes(start)
+    ? current.replace(new RegExp(`${start}[\\s\\S]*${end}`), section)
+    : `${current.trimEnd()}\n\n## ${heading}\n\n${section}\n`;
+  writeFileSync(path, next);
+}
 
-export function writeBenchmarks(rows: readonly Row[], options: { clients: number; durationMs: number; warmupMs: number; write: boolean }): string {
-  const body = [
-    `Command: \`npm run bench -- --clients ${options.clients} --duration ${options.durationMs} --warmup ${options.warmupMs}\``,
-    `Date: ${new Date().toISOString().slice(0, 10)} · ${machineLine()}`,
-    '',
-    table(rows),
-  ].join('\n');
-  if (options.write) {
-    const path = new URL('../../BENCHMARKS.md', import.meta.url);
-    const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-    const section = `${START}\n${body}\n${END}`;
-    const next = current.includes(START) ? current.replace(new RegExp(`${START}[\\s\\S]*${END}`), section) : `${current.trimEnd()}\n\n## Gateway turns\n\n${section}\n`;
-    writeFileSync(path, next);
-  }
+export function stamp(command: string): string {
+  return `Command: \`${command}\` · ${new Date().toISOString().slice(0, 10)} · ${machineLine()}`;
+}
+
+export function writeBenchmarks(rows: readonly Row[], options: { command: string; write: boolean }): string {
+  const body = [stamp(`npm run bench -- ${options.command}`.trim()), '', table(rows)].join('\n');
+  if (options.write) writeSection('gateway', 'Gateway turns', body);
   return body;
 }

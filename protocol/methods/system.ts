@@ -94,7 +94,8 @@ export const systemMethods = {
           name: Type.Optional(Type.String()),
           kind: Type.Optional(Type.String()),
           identity: Type.Optional(AgentIdentity),
-          model: Type.Optional(Type.String()),
+          /** The agent's model and its failover chain, as model ids of models.list (OpenClaw's shape). */
+          model: Type.Optional(Type.Object({ primary: Type.Optional(Type.String()), fallbacks: Type.Optional(Type.Array(Type.String())) })),
         }),
       ),
     }),
@@ -110,6 +111,18 @@ export const systemMethods = {
       avatar: Type.Optional(Type.String()),
       emoji: Type.Optional(Type.String()),
     }),
+  }),
+  'question.list': defineMethod({
+    scope: Scope.QUESTIONS,
+    summary: 'Questions the agent is waiting on; brainstem asks none (always empty).',
+    params: Type.Object({}),
+    result: Type.Object({ questions: Type.Array(AnyRecord) }),
+  }),
+  'plugin.approval.list': defineMethod({
+    scope: Scope.APPROVALS,
+    summary: 'Pending plugin approvals; brainstem has no plugins (always empty).',
+    params: Type.Object({}),
+    result: Type.Array(AnyRecord),
   }),
   'commands.list': defineMethod({
     scope: Scope.READ,

@@ -1,16 +1,17 @@
 /**
  * The `agent` method answers twice on one id: `accepted` at once, then the final result when the run ends
- * (an error final is `ok:false` with the same payload). `/new` and `/reset` reset the session first.
+ * (an error final is `ok:false` with the same payload). Slash commands (`/new`, `/status`, ...) are answered by
+ * brainstem (workers/chat-commands.ts).
  */
 import { GatewayError } from '../../protocol/errors.js';
 import type { MethodResult } from '../../protocol/registry.js';
 import type { GatewayServices } from '../services.js';
 import { resolveSession } from './session-keys.js';
-import type { HandlerGroup, RequestContext } from './types.js';
+import { chatCommand } from './commands.js';
+import type { HandlerGroup } from './types.js';
 
 type AgentFinal = Extract<MethodResult<'agent'>, { summary: string }>;
 
-const SESSION_COMMAND = /^\/(new|reset)\b\s*/i;
 /** Margin on top of the run timeout that the `agent` method waits for the run's end, in ms. */
 const FINAL_WAIT_MARGIN_MS = 5_000;
 
@@ -18,24 +19,20 @@ export function agentHandlers(services: GatewayServices): HandlerGroup<'agent' |
   return {
     agent: async (params, ctx) => {
       const { key, agentId } = resolveSession(services.identity, params.sessionKey, params.agentId);
-      const command = SESSION_COMMAND.exec(params.message);
-      const message = command === null ? params.message : params.message.slice(command[0].length);
-      if (command !== null) {
-        services.sessions.reset(key, agentId, command[1]?.toLowerCase() === 'new' ? 'new' : 'reset');
-        if (message.trim() === '') return commandDone(params.idempotencyKey, key, agentId, ctx, services.now());
-      }
       const timeoutMs = params.timeout === undefined || params.timeout === 0 ? undefined : Math.round(params.timeout * 1000);
       const outcome = services.turns.submit({
         kind: 'agent',
         idempotencyKey: params.idempotencyKey,
         sessionKey: key,
         agentId,
-        message,
+        message: params.message,
         attachments: params.attachments,
         queueMode: 'followup',
+        command: chatCommand(services, params.message, key, agentId),
         timeoutMs,
         extraSystemPrompt: params.extraSystemPrompt,
         model: params.model,
+        logger: ctx.logger,
       });
       if (outcome.kind === 'in_flight') return { runId: outcome.runId, status: 'in_flight' as const };
       if (outcome.kind === 'finished') return finalOrThrow(services, outcome.response as AgentFinal, outcome.ok);
@@ -58,7 +55,3 @@ function finalOrThrow(services: GatewayServices, final: AgentFinal, ok: boolean)
   throw new GatewayError('RUN_FAILED', { params: { reason }, payload: final });
 }
 
-function commandDone(runId: string, key: string, agentId: string, ctx: RequestContext, now: number): AgentFinal {
-  ctx.respond({ runId, sessionKey: key, agentId, status: 'accepted', acceptedAt: now });
-  return { runId, status: 'ok', summary: 'completed', stopReason: 'command', result: { payloads: [{ text: 'New session started.' }], meta: { durationMs: 0 } } };
-}

@@ -1,9 +1,11 @@
 /** chat.send, chat.history, chat.startup, chat.abort, chat.inject. */
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { MethodParams, MethodResult } from '../../protocol/registry.js';
 import type { SubmitOutcome } from '../../workers/turn-service.js';
 import { wireMessage } from '../message-view.js';
 import type { GatewayServices } from '../services.js';
+import { chatCommand } from './commands.js';
 import { chatHistory } from './history.js';
 import { resolveSession } from './session-keys.js';
 import type { HandlerGroup } from './types.js';
@@ -35,6 +37,8 @@ export interface ChatSendInput {
   attachments?: readonly unknown[] | undefined;
   timeoutMs?: number | undefined;
   queueMode?: string | undefined;
+  /** The request's logger (connId, reqId): the turn logs through it. */
+  logger?: Logger | undefined;
 }
 
 /** Shared by chat.send and sessions.send: a missing idempotency key is generated (openclaw-node omits it). */
@@ -50,6 +54,8 @@ export function sendChat(services: GatewayServices, input: ChatSendInput): Metho
       attachments: input.attachments,
       queueMode: queueModeOf(input.queueMode),
       timeoutMs: input.timeoutMs === 0 ? undefined : input.timeoutMs,
+      command: chatCommand(services, input.message, key, agentId),
+      logger: input.logger,
     }),
   );
 }
@@ -60,7 +66,7 @@ export function chatHandlers(services: GatewayServices): HandlerGroup<ChatMethod
     return chatHistory(services, services.sessions.ensure(key, agentId), params);
   };
   return {
-    'chat.send': (params) => sendChat(services, params),
+    'chat.send': (params, ctx) => sendChat(services, { ...params, logger: ctx.logger }),
     'chat.history': history,
     'chat.startup': (params) => history(params),
     'chat.abort': (params) => {

@@ -44,7 +44,7 @@ export function chatHistory(services: GatewayServices, session: SessionRecord, p
     sessionKey: session.key,
     sessionId: session.sessionId,
     messages: kept.map(wireMessage),
-    defaults: { model: services.model, modelProvider: services.provider.id, agentId: session.agentId },
+    defaults: { model: services.model, modelProvider: services.modelProvider, agentId: session.agentId },
     sessionInfo,
     ...(settings.thinkingLevel === undefined ? {} : { thinkingLevel: settings.thinkingLevel }),
     ...(settings.fastMode === undefined ? {} : { fastMode: settings.fastMode }),

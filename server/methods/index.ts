@@ -2,6 +2,7 @@
 import type { GatewayServices } from '../services.js';
 import { agentHandlers } from './agent.js';
 import { chatHandlers } from './chat.js';
+import { memoryHandlers } from './memory.js';
 import { sessionsHandlers } from './sessions.js';
 import { systemHandlers } from './system.js';
 import type { Handlers } from './types.js';
@@ -12,5 +13,6 @@ export function createHandlers(services: GatewayServices): Handlers {
     ...chatHandlers(services),
     ...agentHandlers(services),
     ...sessionsHandlers(services),
+    ...memoryHandlers(services),
   };
 }

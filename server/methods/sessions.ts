@@ -1,4 +1,6 @@
 /** sessions.* methods: list, subscriptions, describe, send, abort, patch, reset, delete, compact. */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import { GatewayError } from '../../protocol/errors.js';
 import { actorOf } from '../audit-log.js';
 import type { MethodParams, MethodResult } from '../../protocol/registry.js';
@@ -22,6 +24,7 @@ type SessionMethods =
   | 'sessions.messages.subscribe'
   | 'sessions.messages.unsubscribe'
   | 'sessions.describe'
+  | 'sessions.create'
   | 'sessions.send'
   | 'session.send'
   | 'sessions.steer'
@@ -41,8 +44,8 @@ export function sessionsHandlers(services: GatewayServices): HandlerGroup<Sessio
     resolved: { key: session.key, agentId: session.agentId, sessionId: session.sessionId },
   });
   const list = (params: MethodParams<'sessions.list'>): MethodResult<'sessions.list'> => listSessions(services, params, row);
-  const send = (params: MethodParams<'sessions.send'>, queueMode: string) =>
-    sendChat(services, { sessionKey: params.key, agentId: params.agentId, message: params.message, idempotencyKey: params.idempotencyKey, attachments: params.attachments, timeoutMs: params.timeoutMs, queueMode });
+  const send = (params: MethodParams<'sessions.send'>, queueMode: string, logger: Logger) =>
+    sendChat(services, { sessionKey: params.key, agentId: params.agentId, message: params.message, idempotencyKey: params.idempotencyKey, attachments: params.attachments, timeoutMs: params.timeoutMs, queueMode, logger });
   return {
     'sessions.list': list,
     'sessions.subscribe': (params, ctx) => {
@@ -67,9 +70,25 @@ export function sessionsHandlers(services: GatewayServices): HandlerGroup<Sessio
       const { key, agentId } = resolve(params.key, params.agentId);
       return { session: row(services.sessions.ensure(key, agentId)) };
     },
-    'sessions.send': (params) => send(params, 'followup'),
-    'session.send': (params) => send(params, 'followup'),
-    'sessions.steer': (params) => send(params, 'interrupt'),
+    'sessions.create': (params, ctx) => {
+      const { key, agentId } = resolve(params.key ?? `session-${randomUUID()}`, params.agentId);
+      const settings = pickSettings({ key, ...(params.label === undefined ? {} : { label: params.label }), ...(params.model === undefined ? {} : { model: params.model }), ...(params.thinkingLevel === undefined ? {} : { thinkingLevel: params.thinkingLevel }) });
+      let session = services.sessions.ensure(key, agentId);
+      if (Object.keys(settings).length > 0) session = services.sessions.patch(key, agentId, settings);
+      const ack = params.message === undefined || params.message === '' ? undefined : sendChat(services, { sessionKey: key, agentId, message: params.message, idempotencyKey: params.idempotencyKey, timeoutMs: params.timeoutMs, logger: ctx.logger });
+      return {
+        ok: true as const,
+        key,
+        sessionId: session.sessionId,
+        entry: row(services.sessions.get(key) ?? session),
+        runStarted: ack?.status === 'started',
+        ...(ack === undefined ? {} : { runId: ack.runId }),
+        ...(ack?.messageSeq === undefined ? {} : { messageSeq: ack.messageSeq }),
+      };
+    },
+    'sessions.send': (params, ctx) => send(params, 'followup', ctx.logger),
+    'session.send': (params, ctx) => send(params, 'followup', ctx.logger),
+    'sessions.steer': (params, ctx) => send(params, 'interrupt', ctx.logger),
     'sessions.abort': (params) => {
       if (params.runId !== undefined && params.key === undefined) {
         const aborted = services.turns.abortRun(params.runId);
@@ -144,7 +163,7 @@ function listSessions(
     limitApplied: limit,
     ...(hasMore ? { nextOffset: offset + rows.length } : {}),
     hasMore,
-    defaults: { model: services.model, modelProvider: services.provider.id },
+    defaults: { model: services.model, modelProvider: services.modelProvider },
     sessions,
   };
 }

@@ -3,6 +3,7 @@ import { DEFAULT_AGENT_ID, MAIN_KEY } from '../../protocol/session-key.js';
 import { BUILTIN_SOURCE } from '../../identity/index.js';
 import type { GatewayServices } from '../services.js';
 import { healthSnapshot, statusSnapshot } from '../snapshots.js';
+import { CHAT_COMMANDS } from '../../workers/chat-commands.js';
 import { checkAgent } from './session-keys.js';
 import type { HandlerGroup } from './types.js';
 
@@ -14,7 +15,9 @@ type SystemMethods =
   | 'models.list'
   | 'agents.list'
   | 'agent.identity.get'
-  | 'commands.list';
+  | 'commands.list'
+  | 'question.list'
+  | 'plugin.approval.list';
 
 export function systemHandlers(services: GatewayServices): HandlerGroup<SystemMethods> {
   const { identity } = services;
@@ -23,7 +26,7 @@ export function systemHandlers(services: GatewayServices): HandlerGroup<SystemMe
     status: () => statusSnapshot(services),
     'system-presence': () => services.presence.entries(),
     'last-heartbeat': () => services.lastHeartbeat,
-    'models.list': () => ({ models: services.provider.models() }),
+    'models.list': () => ({ models: [...services.models] }),
     'agents.list': () => ({
       defaultId: DEFAULT_AGENT_ID,
       mainKey: MAIN_KEY,
@@ -35,7 +38,8 @@ export function systemHandlers(services: GatewayServices): HandlerGroup<SystemMe
           ...(fields.emoji === undefined ? {} : { emoji: fields.emoji }),
           ...(fields.avatar === undefined ? {} : { avatar: fields.avatar }),
         };
-        return { id, ...(fields.name === undefined ? {} : { name: fields.name }), identity: shown, model: services.model };
+        const [primary, ...fallbacks] = services.provider.models().map((model) => model.id);
+        return { id, ...(fields.name === undefined ? {} : { name: fields.name }), identity: shown, model: { primary: primary ?? services.model, fallbacks } };
       }),
     }),
     'agent.identity.get': (params) => {
@@ -50,11 +54,17 @@ export function systemHandlers(services: GatewayServices): HandlerGroup<SystemMe
         ...(fields.emoji === undefined ? {} : { emoji: fields.emoji }),
       };
     },
+    'question.list': () => ({ questions: [] }),
+    'plugin.approval.list': () => [],
     'commands.list': () => ({
-      commands: [
-        { name: 'new', description: 'Start a new session (agent method).', category: 'session', source: 'native' as const, scope: 'text' as const, acceptsArgs: true },
-        { name: 'reset', description: 'Reset the current session (agent method).', category: 'session', source: 'native' as const, scope: 'text' as const, acceptsArgs: true },
-      ],
+      commands: CHAT_COMMANDS.map((command) => ({
+        name: command.name,
+        description: command.description,
+        category: 'session',
+        source: 'native' as const,
+        scope: 'text' as const,
+        acceptsArgs: command.acceptsArgs,
+      })),
     }),
   };
 }

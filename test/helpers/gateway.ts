@@ -2,15 +2,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { onTestFinished } from 'vitest';
 import { createGateway, type Gateway } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import type { Config, OptionName } from '../../server/config-options.js';
-import { openStore, type Store } from '../../memory/store.js';
+import { openStore, type Store, type StoreOptions } from '../../memory/store.js';
 import { fixedIdentity } from './fixed-identity.js';
 import type { IdentityService } from '../../identity/types.js';
-import { createLocalProvider } from '../../workers/providers/local.js';
+import { createModelSetup } from '../../server/model-provider.js';
 import type { ModelProvider } from '../../workers/providers/types.js';
 
 export const TEST_TOKEN = 'test-token-0123456789';
@@ -19,10 +19,15 @@ export interface TestGatewayOptions {
   /** Reuse a data dir (restart tests); a fresh temp dir otherwise. */
   dataDir?: string;
   config?: Partial<Record<OptionName, unknown>>;
+  /** Default: built from the config as the CLI does (server/model-provider.ts); `local` unless configured. */
   provider?: ModelProvider;
+  /** Default: a silent pino logger (or at `config.logLevel`). */
+  logger?: Logger;
   identity?: IdentityService;
   /** `null`: auth off. */
   token?: string | null;
+  /** Store options (e.g. an `open` hook that injects database faults). */
+  storeOptions?: Omit<StoreOptions, 'logger'>;
   /** Register close with onTestFinished (default true); false for beforeAll-scoped gateways. */
   autoClose?: boolean;
 }
@@ -46,11 +51,20 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const config = loadConfig({
     overrides: { port: 0, dataDir, logLevel: 'silent', ...(token === undefined ? { authMode: 'none' } : {}), ...options.config },
   });
-  const logger = pino({ level: config.logLevel });
-  const store = openStore(dataDir);
-  const provider = options.provider ?? createLocalProvider({ chunkDelayMs: config.localChunkDelayMs });
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const store = openStore(dataDir, undefined, { indexMemory: config.memoryV1, retryIntervalMs: config.memoryDbRetryIntervalMs, ...options.storeOptions });
+  const setup = options.provider === undefined ? createModelSetup(config, logger) : undefined;
+  const provider = options.provider ?? (setup as { provider: ModelProvider }).provider;
   const identity = options.identity ?? fixedIdentity();
-  const gateway = await createGateway({ config, logger, store, provider, identity, token, validateResults: true });
+  const models = setup === undefined ? {} : { models: setup.models };
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway({ config, logger, store, provider, ...models, identity, token, validateResults: true });
+  } catch (err) {
+    store.close();
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const { url, port } = await gateway.listen();
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> =>

@@ -2,7 +2,7 @@ import { generateKeyPairSync, createHash, sign, type KeyObject } from 'node:cryp
 import { describe, expect, it } from 'vitest';
 import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.js';
 import type { HelloOk } from '../../protocol/methods/connect.js';
-import { RawClient, connectParams } from '../helpers/raw-client.js';
+import { RawClient, connectParams, payloadOf } from '../helpers/raw-client.js';
 
 function base64url(buf: Buffer): string {
   return buf.toString('base64url');
@@ -184,9 +184,17 @@ describe('handshake', () => {
   });
 
   it('sends session.ack only when the gateway offers extensions', async () => {
-    const gw = await startTestGateway();
+    const gw = await startTestGateway({ config: { memoryV1: false } });
     const client = await RawClient.connect(gw.url, { token: TEST_TOKEN, caps: ['memory.v1', 'no-such-cap'] });
     await client.request('health', {});
     expect(client.events('session.ack')).toEqual([]);
+  });
+
+  it('grants memory.v1 in session.ack right after hello-ok and ignores unknown capabilities', async () => {
+    const gw = await startTestGateway();
+    const client = await RawClient.connect(gw.url, { token: TEST_TOKEN, caps: ['no-such-cap', 'memory.v1'] });
+    const ack = payloadOf(await client.event('session.ack'), 'session.ack');
+    expect(ack).toEqual({ capabilities: ['memory.v1'], server: { name: 'brainstem', version: expect.any(String) } });
+    expect(client.events().filter((f) => f.event !== 'connect.challenge')[0]?.event).toBe('session.ack');
   });
 });

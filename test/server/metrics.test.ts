@@ -1,6 +1,10 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { DATABASE_FILE } from '../../memory/store.js';
 import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { sampleValue, scrape, seriesOf } from '../helpers/metrics-text.js';
 import { RawClient, type Frame } from '../helpers/raw-client.js';
 
@@ -38,6 +42,8 @@ describe('GET /metrics', () => {
       'brainstem_lane_depth_max',
       'brainstem_jobs',
       'brainstem_database_errors_total',
+      'brainstem_database_degraded',
+      'brainstem_outbound_buffered_bytes',
       'brainstem_rate_limited_total',
       'brainstem_auth_failures_total',
       'brainstem_event_loop_delay_seconds',
@@ -112,14 +118,24 @@ describe('GET /metrics', () => {
 
   it('counts a request that failed on a database error (and answers it INTERNAL)', async () => {
     const gw = await startTestGateway();
-    const client = await RawClient.connect(gw.url, { token: TEST_TOKEN });
-    gw.store.sessions.list = () => {
-      throw new Database.SqliteError('disk I/O error', 'SQLITE_IOERR');
+    const client = await RawClient.connect(gw.url, { token: TEST_TOKEN, scopes: ['operator.admin'] });
+    gw.gateway.services.sessions.patch = () => {
+      throw new Database.SqliteError('constraint failed', 'SQLITE_CONSTRAINT');
     };
-    const res = await client.request('sessions.list', {});
+    const res = await client.request('sessions.patch', { key: 'main', label: 'x' });
     expect(res.error).toMatchObject({ code: 'UNAVAILABLE', details: { code: 'INTERNAL' } });
-    gw.gateway.services.metrics.databaseError(); // the hook memory/ and the job table call
-    expect(sampleValue((await scrape(gw.url)).text, 'brainstem_database_errors_total')).toBe(2);
+    const { text } = await scrape(gw.url);
+    expect(sampleValue(text, 'brainstem_database_errors_total')).toBe(1);
+    expect(sampleValue(text, 'brainstem_database_degraded')).toBe(0);
+  });
+
+  it('counts a database that is unusable, and says so while the store serves from RAM', async () => {
+    const dataDir = tempDir('brainstem-metrics-corrupt-');
+    writeFileSync(join(dataDir, DATABASE_FILE), 'garbage, not sqlite '.repeat(200));
+    const gw = await startTestGateway({ dataDir, config: { memoryDbRetryIntervalMs: 60_000 } });
+    const { text } = await scrape(gw.url);
+    expect(sampleValue(text, 'brainstem_database_degraded')).toBe(1);
+    expect(sampleValue(text, 'brainstem_database_errors_total')).toBe(1);
   });
 
   it('keeps a fixed set of series however many clients, sessions and runs there are', async () => {

@@ -37,6 +37,7 @@ export interface FailoverOptions {
  *   message}`). When no model is left, the last error is thrown.
  * - An error after text was yielded is thrown as is: the partial answer stays and the run ends with its kind.
  * - `context_length`, `refusal`, `unknown` and `aborted` are thrown as is: another model would not help.
+ * Before each model it tries, the chain yields a `model` event naming it, so the caller can attribute the answer.
  * Each link applies its own timeouts; the caller's signal stops everything, including a Retry-After wait.
  * The chain owns its links: `close()` closes every link's provider (each close is safe to call twice).
  */
@@ -65,6 +66,7 @@ export class FailoverProvider implements ModelProvider {
     for (let index = 0; index < this.#links.length; index++) {
       const link = this.#links[index] as FailoverLink;
       let retried = false;
+      yield answering(link);
       for (;;) {
         const attempt = yield* this.#attempt(link, request);
         if (attempt === undefined) return;
@@ -121,6 +123,12 @@ export class FailoverProvider implements ModelProvider {
 
 function label(link: FailoverLink): string {
   return link.label ?? link.provider.id;
+}
+
+/** The `model` event for a link: which configured model answers from here on. */
+function answering(link: FailoverLink): ModelStreamEvent {
+  const provider = link.provider.models()[0]?.provider ?? link.provider.id;
+  return { type: 'model', id: label(link), model: link.model, provider };
 }
 
 function status(phase: string, detail: Record<string, unknown>): ModelStreamEvent {

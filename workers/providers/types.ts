@@ -33,6 +33,11 @@ export type ModelStreamEvent =
   | { type: 'usage'; usage: ModelUsage }
   /** Something the client should be told about without ending the run (e.g. failover to the next model). */
   | { type: 'status'; phase: string; detail?: Record<string, unknown> }
+  /**
+   * Which configured model answers from here on: `id` as configured, `model` the vendor's model id, `provider`
+   * the provider kind (`openai`, `anthropic`, `local`). A failover chain yields one before each model it tries.
+   */
+  | { type: 'model'; id: string; model: string; provider: string }
   /** The model finished; `stopReason` as the provider reported it, normalized (`stop`, `length`, ...). */
   | { type: 'done'; stopReason: string };
 

@@ -1,4 +1,5 @@
 /** The in-memory state of one run, from accepted to ended. One AbortController per run. */
+import type { Logger } from 'pino';
 import type { ModelUsage } from '../providers/types.js';
 import type { RunRef } from '../run-events.js';
 
@@ -13,6 +14,8 @@ export interface TurnRequest {
   extraSystemPrompt?: string | undefined;
   /** Model override for this run. */
   model?: string | undefined;
+  /** The reply of a slash command: streamed as is, no model is called. */
+  presetReply?: string | undefined;
 }
 
 export class ActiveRun {
@@ -20,6 +23,8 @@ export class ActiveRun {
   text = '';
   startedAt: number | undefined;
   usage: ModelUsage | undefined;
+  /** The model answering, as the provider last named it (a failover chain names each model it tries). */
+  answeredBy: { model: string; provider: string } | undefined;
   #stopReason: StopReason | undefined;
 
   constructor(
@@ -29,6 +34,10 @@ export class ActiveRun {
     /** Transcript seq of the turn's user message: the run sees the history up to it. */
     readonly userSeq: number,
     readonly request: TurnRequest,
+    /** Logs about this turn: carries the request id (reqId), runId and sessionKey. */
+    readonly logger: Logger,
+    /** MemoryID of the turn's user message (its item in the session's active context). */
+    readonly userMessageId: string | undefined = undefined,
   ) {}
 
   get signal(): AbortSignal {

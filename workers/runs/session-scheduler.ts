@@ -74,12 +74,13 @@ export class SessionScheduler {
       lane.active.cancel('aborted');
     }
     if (clearQueued) for (const job of lane.queue.splice(0)) affected.push(this.#dropQueued(job, 'aborted'));
+    this.#forgetIfIdle(sessionKey, lane);
     return affected;
   }
 
   /** Cancels one run, active or queued; false when the scheduler does not hold it. */
   abortRun(runId: string): boolean {
-    for (const lane of this.#lanes.values()) {
+    for (const [sessionKey, lane] of this.#lanes) {
       if (lane.active?.runId === runId) {
         lane.active.cancel('aborted');
         return true;
@@ -88,6 +89,7 @@ export class SessionScheduler {
       if (index >= 0) {
         const [job] = lane.queue.splice(index, 1);
         if (job !== undefined) this.#dropQueued(job, 'aborted');
+        this.#forgetIfIdle(sessionKey, lane);
         return true;
       }
     }
@@ -102,16 +104,23 @@ export class SessionScheduler {
     return this.#lanes.get(sessionKey)?.queue.map((job) => job.runId) ?? [];
   }
 
-  /** Runs active, jobs queued, sessions with a lane, and the longest queue of one lane (O(lanes)). */
-  stats(): { running: number; queued: number; sessions: number; deepest: number } {
+  stats(): { running: number; queued: number; sessions: number } {
+    return { running: this.#running, queued: this.#queued, sessions: this.#lanes.size };
+  }
+
+  /** Jobs waiting in the longest lane (O(lanes); for metrics at scrape time). */
+  deepestQueue(): number {
     let deepest = 0;
     for (const lane of this.#lanes.values()) deepest = Math.max(deepest, lane.queue.length);
-    return { running: this.#running, queued: this.#queued, sessions: this.#lanes.size, deepest };
+    return deepest;
   }
 
   /** Cancels everything queued and waits for the active runs to end (they should be cancelled by the caller). */
   async drain(reason: 'shutdown' | 'interrupted'): Promise<void> {
-    for (const lane of this.#lanes.values()) for (const job of lane.queue.splice(0)) this.#dropQueued(job, reason);
+    for (const [sessionKey, lane] of this.#lanes) {
+      for (const job of lane.queue.splice(0)) this.#dropQueued(job, reason);
+      this.#forgetIfIdle(sessionKey, lane);
+    }
     this.#waiting.length = 0;
     await Promise.all(this.#draining);
   }
@@ -123,6 +132,11 @@ export class SessionScheduler {
       this.#lanes.set(sessionKey, lane);
     }
     return lane;
+  }
+
+  /** A lane with nothing active or queued is dropped (a lane with an active job is dropped when it ends). */
+  #forgetIfIdle(sessionKey: string, lane: SessionLane): void {
+    if (lane.active === undefined && lane.queue.length === 0) this.#lanes.delete(sessionKey);
   }
 
   #dropQueued(job: ScheduledJob, reason: 'aborted' | 'interrupted' | 'shutdown'): string {
@@ -152,7 +166,9 @@ export class SessionScheduler {
     const lane = this.#lanes.get(sessionKey);
     if (lane !== undefined && lane.active === job) lane.active = undefined;
     if (lane !== undefined && lane.queue.length === 0) this.#lanes.delete(sessionKey);
-    else this.#pump(sessionKey);
+    // The session's next turn waits behind sessions that were already waiting for a slot, so a busy session
+    // cannot starve the others when the global cap is reached.
+    else if (lane !== undefined && !this.#waiting.includes(sessionKey)) this.#waiting.push(sessionKey);
     while (this.#running < this.limits.maxConcurrentRuns && this.#waiting.length > 0) {
       this.#pump(this.#waiting.shift() as string);
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { anthropicScript, startMockAnthropic } from '../../helpers/mock-anthropic.js';
 import { openaiScript, startMockOpenAI } from '../../helpers/mock-openai.js';
-import { drain, run } from '../../helpers/provider-stream.js';
+import { drain, run, type StreamOutcome } from '../../helpers/provider-stream.js';
 import { scriptedProvider } from '../../helpers/scripted-provider.js';
 import { createFailoverChain, createFailoverChainFromConfigs } from '../../../workers/providers/factory.js';
 import { DEFAULT_MAX_RETRY_WAIT_MS, FailoverProvider } from '../../../workers/providers/failover.js';
@@ -9,6 +9,9 @@ import { ProviderError, type ProviderErrorKind } from '../../../workers/provider
 
 const fail = (kind: ProviderErrorKind, retryAfterMs?: number) =>
   new ProviderError(kind, `boom (${kind})`, retryAfterMs === undefined ? {} : { retryAfterMs });
+
+/** The events without the `model` events that name each model tried (tested on their own below). */
+const flow = (outcome: StreamOutcome) => outcome.events.filter((event) => event.type !== 'model');
 
 function chain(...providers: ReturnType<typeof scriptedProvider>[]) {
   const provider = new FailoverProvider(
@@ -31,7 +34,7 @@ describe('FailoverProvider', () => {
       const fallback = scriptedProvider('fallback');
       const outcome = await run(chain(primary, fallback));
       expect(outcome.error).toBeUndefined();
-      expect(outcome.events).toEqual([
+      expect(flow(outcome)).toEqual([
         {
           type: 'status',
           phase: 'failover',
@@ -44,6 +47,17 @@ describe('FailoverProvider', () => {
       expect(fallback.requests).toHaveLength(1);
     },
   );
+
+  it('names each model it tries in a model event, before that model answers', async () => {
+    const primary = scriptedProvider('primary', [{ error: fail('server') }]);
+    const fallback = scriptedProvider('fallback');
+    const outcome = await run(chain(primary, fallback));
+    expect(outcome.events.map((e) => e.type)).toEqual(['model', 'status', 'model', 'text', 'usage', 'done']);
+    expect(outcome.events.filter((e) => e.type === 'model')).toEqual([
+      { type: 'model', id: 'primary', model: 'primary-model', provider: 'scripted' },
+      { type: 'model', id: 'fallback', model: 'fallback-model', provider: 'scripted' },
+    ]);
+  });
 
   it.each(['context_length', 'refusal', 'unknown'] as const)('does not fail over on %s', async (kind) => {
     const primary = scriptedProvider('primary', [{ error: fail(kind) }]);
@@ -78,7 +92,7 @@ describe('FailoverProvider', () => {
     const outcome = await run(chain(primary, fallback));
     expect(performance.now() - started).toBeGreaterThanOrEqual(75);
     expect(outcome.text).toBe('ok from primary');
-    expect(outcome.events[0]).toEqual({
+    expect(flow(outcome)[0]).toEqual({
       type: 'status',
       phase: 'retry',
       detail: { model: 'primary', reason: 'rate_limit', retryAfterMs: 80, message: 'boom (rate_limit)' },
@@ -93,7 +107,7 @@ describe('FailoverProvider', () => {
     const started = performance.now();
     const outcome = await run(chain(primary, fallback));
     expect(performance.now() - started).toBeLessThan(100);
-    expect(outcome.events[0]).toEqual({
+    expect(flow(outcome)[0]).toEqual({
       type: 'status',
       phase: 'failover',
       detail: {
@@ -124,7 +138,7 @@ describe('FailoverProvider', () => {
     const fallback = scriptedProvider('fallback', [{ error: fail('server') }]);
     const local = scriptedProvider('local', [{ error: fail('timeout') }]);
     const outcome = await run(chain(primary, fallback, local));
-    expect(outcome.events.map((e) => e.type === 'status' && e.detail)).toEqual([
+    expect(flow(outcome).map((e) => e.type === 'status' && e.detail)).toEqual([
       { from: 'primary', to: 'fallback', reason: 'connect', message: 'boom (connect)' },
       { from: 'fallback', to: 'local', reason: 'server', message: 'boom (server)' },
     ]);
@@ -201,7 +215,7 @@ describe('failover chain over the real providers and mock servers', () => {
         { role: 'user', content: 'hi' },
       ],
     });
-    expect(outcome.events[0]).toMatchObject({
+    expect(flow(outcome)[0]).toMatchObject({
       type: 'status',
       phase: 'failover',
       detail: { from: 'primary', to: 'fallback', reason: 'server' },
@@ -218,7 +232,7 @@ describe('failover chain over the real providers and mock servers', () => {
     const started = performance.now();
     const outcome = await run(provider);
     expect(performance.now() - started).toBeGreaterThanOrEqual(950);
-    expect(outcome.events[0]).toMatchObject({
+    expect(flow(outcome)[0]).toMatchObject({
       type: 'status',
       phase: 'retry',
       detail: { model: 'primary', retryAfterMs: 1000 },
@@ -235,11 +249,11 @@ describe('failover chain over the real providers and mock servers', () => {
       openaiScript.raw(': hi\n\n', { then: 'drop' }),
     );
     const slow = await run(provider);
-    expect(slow.events[0]).toMatchObject({ detail: { reason: 'timeout' } });
+    expect(flow(slow)[0]).toMatchObject({ detail: { reason: 'timeout' } });
     expect(slow.text).toBe('mock reply to: hello');
     await openai.requests[0]!.closed;
     const dropped = await run(provider);
-    expect(dropped.events[0]).toMatchObject({ detail: { reason: 'connect' } });
+    expect(flow(dropped)[0]).toMatchObject({ detail: { reason: 'connect' } });
     expect(anthropic.requests).toHaveLength(2);
   });
 

@@ -1,0 +1,45 @@
+/**
+ * Opens N WebSocket connections, completes the handshake on each, then holds them idle (answering pings)
+ * until told to exit on stdin. argv[2]: JSON {url, token, clients}. stdout: `ready <json>`.
+ */
+import { createInterface } from 'node:readline';
+import { WebSocket } from 'ws';
+import { percentile, round } from './lib/stats.js';
+
+const options = JSON.parse(process.argv[2] ?? '{}') as { url: string; token: string; clients: number };
+const BATCH = 100;
+const sockets: WebSocket[] = [];
+
+function open(): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(options.url, { perMessageDeflate: false });
+    ws.once('error', reject);
+    ws.on('message', function onFrame(data: Buffer) {
+      const text = data.toString();
+      if (text.includes('"connect.challenge"')) {
+        ws.send(JSON.stringify({ type: 'req', id: 'c', method: 'connect', params: { minProtocol: 3, maxProtocol: 4, client: { id: 'test', version: '1', platform: 'bench', mode: 'test' }, scopes: [], auth: { token: options.token } } }));
+      } else if (text.includes('"hello-ok"')) {
+        ws.off('message', onFrame);
+        sockets.push(ws);
+        resolve(performance.now() - started);
+      }
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const handshakeMs: number[] = [];
+  for (let i = 0; i < options.clients; i += BATCH) {
+    handshakeMs.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, options.clients - i) }, open))));
+  }
+  process.stdout.write(`ready ${JSON.stringify({ connections: sockets.length, handshakeP50: round(percentile(handshakeMs, 50)), handshakeP99: round(percentile(handshakeMs, 99)) })}\n`);
+  await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
+  for (const ws of sockets) ws.terminate();
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`idle-client failed: ${String(err)}\n`);
+  process.exit(1);
+});

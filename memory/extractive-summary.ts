@@ -1,0 +1,122 @@
+/**
+ * The deterministic extractive summarizer, used when no real model provider is configured (and as the
+ * fallback when the provider fails). It writes nothing new: it keeps the most informative sentences of the
+ * sources, in their original order, within a budget. A sentence's score is the average, over its content
+ * words, of how often the word occurs in all the sources (SumBasic-style), so sentences about what the
+ * conversation keeps coming back to win; ties go to the earlier sentence. Same input, same output.
+ */
+import { countTokens } from './tokens.js';
+
+export interface ExtractiveSource {
+  readonly role?: string | undefined;
+  readonly text: string;
+}
+
+export interface ExtractiveBudget {
+  /** Most tokens of the summary text. */
+  maxTokens?: number;
+  /** Most UTF-8 bytes of the summary text. */
+  maxBytes?: number;
+}
+
+/** Words too common to tell sentences apart. */
+const STOPWORDS = new Set(
+  ('a an and are as at be but by can could did do does for from had has have he her his how i if in into is it its ' +
+    'me my no not of on or our she so that the their them then there these they this to too us was we were what when ' +
+    'where which who why will with would you your just also than very about been being am').split(' '),
+);
+const SENTENCE = /[^.!?\n]+(?:[.!?]+|\n|$)/g;
+const WORD = /[\p{L}\p{N}][\p{L}\p{N}'_-]*/gu;
+/** Sentences shorter than this many content words carry too little to be kept when others are there. */
+const MIN_CONTENT_WORDS = 2;
+
+interface Sentence {
+  index: number;
+  text: string;
+  words: string[];
+  score: number;
+}
+
+function contentWords(text: string): string[] {
+  return (text.toLowerCase().match(WORD) ?? []).filter((word) => !STOPWORDS.has(word) && word.length > 1);
+}
+
+function sentencesOf(sources: readonly ExtractiveSource[]): Sentence[] {
+  const out: Sentence[] = [];
+  for (const source of sources) {
+    const prefix = source.role === undefined ? '' : `${source.role}: `;
+    for (const match of source.text.matchAll(SENTENCE)) {
+      const text = match[0].trim();
+      if (text === '') continue;
+      out.push({ index: out.length, text: `${prefix}${text}`, words: contentWords(text), score: 0 });
+    }
+  }
+  return out;
+}
+
+/** The summary text, never longer than the budget (a single over-long sentence is cut at a word). */
+export function extractiveSummary(sources: readonly ExtractiveSource[], budget: ExtractiveBudget): string {
+  const sentences = sentencesOf(sources);
+  const frequency = new Map<string, number>();
+  for (const sentence of sentences) for (const word of sentence.words) frequency.set(word, (frequency.get(word) ?? 0) + 1);
+  for (const sentence of sentences) {
+    const total = sentence.words.reduce((sum, word) => sum + (frequency.get(word) ?? 0), 0);
+    sentence.score = sentence.words.length < MIN_CONTENT_WORDS ? total / 100 : total / sentence.words.length;
+  }
+  const ranked = [...sentences].sort((a, b) => b.score - a.score || a.index - b.index);
+  // Greedy by score with running totals (a joining space counted as one byte and one token), then one exact
+  // check of the rendered text; the lowest-scored kept sentences go until it fits.
+  const kept: Sentence[] = [];
+  let bytes = 0;
+  let tokens = 0;
+  for (const sentence of ranked) {
+    const addBytes = Buffer.byteLength(sentence.text) + 1;
+    if (budget.maxBytes !== undefined && bytes + addBytes > budget.maxBytes + 1) continue;
+    const addTokens = budget.maxTokens === undefined ? 0 : countTokens(sentence.text) + 1;
+    if (budget.maxTokens !== undefined && tokens + addTokens > budget.maxTokens + 1) continue;
+    kept.push(sentence);
+    bytes += addBytes;
+    tokens += addTokens;
+  }
+  while (kept.length > 0 && !fits(render(kept), budget)) kept.pop();
+  if (kept.length === 0) return ranked[0] === undefined ? '' : cut(ranked[0].text, budget);
+  return render(kept);
+}
+
+/** Kept sentences in their original order. */
+function render(sentences: readonly Sentence[]): string {
+  return [...sentences].sort((a, b) => a.index - b.index).map((s) => s.text).join(' ');
+}
+
+function fits(text: string, budget: ExtractiveBudget): boolean {
+  if (budget.maxBytes !== undefined && Buffer.byteLength(text) > budget.maxBytes) return false;
+  if (budget.maxTokens !== undefined && countTokens(text) > budget.maxTokens) return false;
+  return true;
+}
+
+/** The longest word-boundary prefix of `text` (plus an ellipsis) within the budget. */
+function cut(text: string, budget: ExtractiveBudget): string {
+  const words = text.split(/(?<=\s)/);
+  let low = 0;
+  let high = words.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (fits(`${words.slice(0, mid).join('').trimEnd()}…`, budget)) low = mid;
+    else high = mid - 1;
+  }
+  if (low === 0) return cutChars(text, budget);
+  return `${words.slice(0, low).join('').trimEnd()}…`;
+}
+
+/** For text with no usable word boundary (one huge token): cut by code points. */
+function cutChars(text: string, budget: ExtractiveBudget): string {
+  const chars = [...text];
+  let low = 0;
+  let high = chars.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (fits(`${chars.slice(0, mid).join('')}…`, budget)) low = mid;
+    else high = mid - 1;
+  }
+  return low === 0 ? '' : `${chars.slice(0, low).join('')}…`;
+}

@@ -1,0 +1,35 @@
+/**
+ * Token counts for the active context's limits, from a real BPE tokenizer: `cl100k_base` (the GPT-4 /
+ * GPT-3.5 encoding) via gpt-tokenizer. For other vendors' models the count is an estimate, close but not
+ * exact. Text that looks like a special token (`<|endoftext|>`) is counted as plain text, never refused.
+ * BPE merging is quadratic in the length of one pre-token, so a long run without spaces (a pasted blob)
+ * is counted in pieces of at most TOKEN_PIECE_CHARS characters: linear time, and the sum differs from a
+ * whole-text count by at most a token or so per cut.
+ */
+import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
+
+/** Name of the encoding the counts come from. */
+export const TOKENIZER_ENCODING = 'cl100k_base';
+/** Longest piece of text given to the tokenizer at once, in characters. */
+export const TOKEN_PIECE_CHARS = 1_024;
+
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+/** Tokens of `text` in the tokenizer's encoding. */
+export function countTokens(text: string): number {
+  if (text === '') return 0;
+  if (text.length <= TOKEN_PIECE_CHARS) return countCl100k(text, PLAIN_TEXT);
+  let total = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(text.length, start + TOKEN_PIECE_CHARS);
+    if (end < text.length) {
+      // Cut after the last whitespace in the piece when there is one, so words stay whole.
+      const space = text.lastIndexOf(' ', end);
+      if (space > start) end = space + 1;
+    }
+    total += countCl100k(text.slice(start, end), PLAIN_TEXT);
+    start = end;
+  }
+  return total;
+}

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { extractiveSummary } from '../../memory/extractive-summary.js';
+import { memoryFixture } from '../helpers/memory-store.js';
+
+const KEY = 'agent:main:lt';
+
+async function summarizeAll(fixture: ReturnType<typeof memoryFixture>, sessionKey = KEY): Promise<string> {
+  const session = fixture.store.sessions.get(sessionKey);
+  const context = fixture.memory.context(sessionKey, session?.sessionId ?? '');
+  const sources = context.items;
+  const result = await context.summarize(sources, { text: extractiveSummary(sources, { maxTokens: 100 }), method: 'extractive' });
+  expect(result.applied).toBe(true);
+  return result.summary?.id ?? '';
+}
+
+describe('long-term memory', () => {
+  it('gives every turn a MemoryItem with the transcript row\'s MemoryID', () => {
+    const f = memoryFixture();
+    const stored = f.say(KEY, 'user', 'The deploy window is Tuesday at noon.');
+    const [item] = f.api.query({ sessionKey: KEY, limit: 10 }, undefined).items;
+    expect(item).toMatchObject({ id: stored.id, kind: 'turn', role: 'user', state: 'active', text: 'The deploy window is Tuesday at noon.' });
+    expect(f.memory.context(KEY, stored.sessionId).has(stored.id)).toBe(true);
+  });
+
+  it('recall by a summarized id resolves the tombstone to its summary; the original text only with detail', async () => {
+    const f = memoryFixture();
+    const a = f.say(KEY, 'user', 'Our kubernetes cluster runs in Frankfurt.');
+    f.say(KEY, 'assistant', 'Noted: the cluster is in Frankfurt.');
+    const summaryId = await summarizeAll(f);
+    const plain = f.api.recall({ id: a.id, detail: false, limit: 5 });
+    expect(plain.summaries.map((s) => s.id)).toEqual([summaryId]);
+    expect(plain.items).toBeUndefined();
+    const detailed = f.api.recall({ id: a.id, detail: true, limit: 5 });
+    expect(detailed.items).toEqual([expect.objectContaining({ id: a.id, kind: 'turn', state: 'summarized', summarizedBy: summaryId, text: 'Our kubernetes cluster runs in Frankfurt.' })]);
+    const [tombstone] = f.api.query({ ids: [a.id], limit: 5 }, undefined).items;
+    expect(tombstone).toMatchObject({ kind: 'tombstone', state: 'summarized', summarizedBy: summaryId, text: '' });
+  });
+
+  it('recall by topic ranks summaries first and returns the items behind them with detail', async () => {
+    const f = memoryFixture();
+    f.say(KEY, 'user', 'Remember that the invoice for ACME is due on the 30th.');
+    f.say(KEY, 'assistant', 'I will remember the ACME invoice date.');
+    const summaryId = await summarizeAll(f);
+    f.say(KEY, 'user', 'Lunch was good today.');
+    const recalled = f.api.recall({ topic: 'ACME invoice', detail: true, limit: 5 });
+    expect(recalled.summaries[0]?.id).toBe(summaryId);
+    expect(recalled.summaries[0]?.score).toBeGreaterThan(0);
+    expect(recalled.items?.map((item) => item.state)).toEqual(['summarized', 'summarized']);
+    expect(f.events.at(-1)).toMatchObject({ op: 'recall', sessionKey: KEY, reason: 'topic' });
+  });
+
+  it('ranks by relevance with a recency boost: of two equal matches the newer wins', () => {
+    const f = memoryFixture();
+    const older = f.say(KEY, 'user', 'budget review meeting');
+    const newer = f.say(KEY, 'user', 'budget review meeting');
+    const items = f.api.query({ text: 'budget', limit: 10 }, undefined).items;
+    expect(items.map((item) => item.id)).toEqual([newer.id, older.id]);
+  });
+
+  it('query filters by kinds, session and time, pages with a cursor, newest first', () => {
+    const f = memoryFixture();
+    const ids = Array.from({ length: 5 }, (_, i) => f.say(KEY, 'user', `message ${i}`).id);
+    f.say('agent:main:other', 'user', 'elsewhere');
+    const first = f.api.query({ sessionKey: KEY, kinds: ['turn'], limit: 2 }, undefined);
+    expect(first.items.map((item) => item.id)).toEqual([ids[4], ids[3]]);
+    const cursor = JSON.parse(Buffer.from(first.nextCursor ?? '', 'base64url').toString()) as { after: string };
+    const second = f.api.query({ sessionKey: KEY, kinds: ['turn'], limit: 10 }, cursor);
+    expect(second.items.map((item) => item.id)).toEqual([ids[2], ids[1], ids[0]]);
+    expect(second.nextCursor).toBeUndefined();
+    expect(f.api.query({ kinds: ['summary'], limit: 10 }, undefined).items).toEqual([]);
+    expect(f.api.query({ since: Date.now() + 60_000, limit: 10 }, undefined).items).toEqual([]);
+  });
+
+  it('forget purges text and index entries, keeps a forgotten tombstone, and forgets summaries built from it', async () => {
+    const f = memoryFixture();
+    const secret = f.say(KEY, 'user', 'My locker code is 4711 zebra.');
+    const other = f.say(KEY, 'assistant', 'Understood about the locker.');
+    const summaryId = await summarizeAll(f);
+    const forgotten = f.api.forget({ ids: [secret.id] }, { connId: 'c1', clientId: 'test' });
+    expect(forgotten.sort()).toEqual([secret.id, summaryId].sort());
+    expect(f.api.query({ text: 'zebra', limit: 10 }, undefined).items).toEqual([]);
+    expect(f.api.recall({ id: secret.id, detail: true, limit: 5 })).toEqual({ summaries: [], items: [expect.objectContaining({ id: secret.id, kind: 'tombstone', state: 'forgotten', text: '' })] });
+    const [back] = f.api.query({ ids: [other.id], limit: 5 }, undefined).items;
+    expect(back).toMatchObject({ kind: 'turn', state: 'evicted', text: 'Understood about the locker.' });
+    const transcript = f.store.transcript.page(KEY, secret.sessionId, 10, 0).messages.find((m) => m.id === secret.id);
+    expect(transcript?.message.content).toEqual([]);
+    expect(f.memory.context(KEY, secret.sessionId).has(summaryId)).toBe(false);
+    expect(f.events.filter((e) => e.op === 'forget')).toEqual([expect.objectContaining({ sessionKey: KEY, ids: expect.arrayContaining([secret.id, summaryId]) })]);
+  });
+
+  it('restores every active context from its snapshot after a restart, and summaries stay recallable', async () => {
+    const f = memoryFixture({ limits: { maxItems: 4 } });
+    for (let i = 0; i < 6; i++) f.say(KEY, i % 2 === 0 ? 'user' : 'assistant', `turn ${i} about the garden`);
+    const summaryId = await summarizeAll(f);
+    f.say(KEY, 'user', 'after the summary');
+    const session = f.store.sessions.get(KEY);
+    const before = f.memory.context(KEY, session?.sessionId ?? '').items.map((item) => item.id);
+    const again = f.restart();
+    const after = again.memory.context(KEY, session?.sessionId ?? '').items.map((item) => item.id);
+    expect(after).toEqual(before);
+    expect(again.api.recall({ topic: 'garden', detail: false, limit: 5 }).summaries[0]?.id).toBe(summaryId);
+  });
+
+  it('a turn accepted after the last snapshot write is restored too (crash between batches)', () => {
+    const f = memoryFixture();
+    f.say(KEY, 'user', 'one');
+    f.memory.flush();
+    const late = f.say(KEY, 'user', 'two');
+    const again = f.restart();
+    expect(again.memory.context(KEY, late.sessionId).has(late.id)).toBe(true);
+  });
+
+  it('documents: upsert keeps one MemoryID per path and chunk, updates in place, searches and loads', async () => {
+    const f = memoryFixture();
+    const first = f.documents.upsert({ sessionKey: KEY, path: 'docs/runbook.md', chunk: 0, text: 'Restart the ingest service with systemctl.' });
+    expect(first.status).toBe('created');
+    expect(f.documents.upsert({ sessionKey: KEY, path: 'docs/runbook.md', chunk: 0, text: 'Restart the ingest service with systemctl.' })).toEqual({ id: first.id, status: 'unchanged' });
+    expect(f.documents.upsert({ sessionKey: KEY, path: 'docs/runbook.md', chunk: 0, text: 'Restart ingest with the deploy script.' })).toEqual({ id: first.id, status: 'updated' });
+    expect(f.documents.search('deploy script', { limit: 5 }).map((d) => d.id)).toEqual([first.id]);
+    const session = f.store.sessions.ensure(KEY, 'main', Date.now()).session;
+    expect((await f.documents.load(KEY, session.sessionId, [first.id])).applied).toBe(true);
+    expect(f.memory.context(KEY, session.sessionId).get(first.id)).toMatchObject({ kind: 'document', text: 'Restart ingest with the deploy script.' });
+  });
+});
+
+describe('extractive summarizer', () => {
+  it('keeps the most informative sentences in their order, within budget, deterministically', () => {
+    const sources = [
+      { role: 'user', text: 'We need to migrate the billing database. Also, hello! The billing database migration must finish by Friday.' },
+      { role: 'assistant', text: 'Okay. I will plan the billing database migration for Thursday night.' },
+    ];
+    const summary = extractiveSummary(sources, { maxTokens: 40 });
+    expect(summary).toBe(extractiveSummary(sources, { maxTokens: 40 }));
+    expect(summary).toContain('billing database');
+    expect(summary).not.toContain('hello');
+    expect(extractiveSummary(sources, { maxBytes: 30 }).length).toBeLessThanOrEqual(30);
+  });
+});
+
+describe('BM25 tokenizer', () => {
+  it('tokenizes like FTS5 unicode61: lower case, letters and digits, diacritics removed', async () => {
+    const { tokenize } = await import('../../memory/bm25.js');
+    expect(tokenize('Deploy v2.1 to Zürich-West, NOW!')).toEqual(['deploy', 'v2', '1', 'to', 'zurich', 'west', 'now']);
+    expect(tokenize('plain ascii words')).toEqual(['plain', 'ascii', 'words']);
+  });
+});

@@ -1,0 +1,413 @@
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { describe, expect, it, onTestFinished as onFinished } from 'vitest';
+import { openDatabase, type Db } from '../../memory/db.js';
+import { newMemoryId } from '../../memory/ids.js';
+import { MIGRATIONS, type Migration } from '../../memory/migrations.js';
+import { DATABASE_FILE, openStore, type Store } from '../../memory/store.js';
+import type { AcceptTurnInput, FinishTurnInput } from '../../memory/turn-store.js';
+import type { TranscriptMessage } from '../../memory/types.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const MAIN = 'agent:main:main';
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** A store on a fresh temp dir, closed when the test finishes (before the dir is removed). */
+function tempStore(): { store: Store; dataDir: string } {
+  const dataDir = tempDir('brainstem-store-');
+  const store = openStore(dataDir);
+  onFinished(() => store.close());
+  return { store, dataDir };
+}
+
+/** A raw connection to the same database file, for facts the store does not expose. */
+function rawDb(dataDir: string): Db {
+  const db = new BetterSqlite3(join(dataDir, DATABASE_FILE));
+  onFinished(() => {
+    db.close();
+  });
+  return db;
+}
+
+function user(text: string, timestamp: number): TranscriptMessage {
+  return { role: 'user', content: text, timestamp };
+}
+
+function acceptInput(key: string, text: string, now: number, over: Partial<AcceptTurnInput> = {}): AcceptTurnInput {
+  return { idempotencyKey: key, method: 'chat', requestHash: `hash:${text}`, sessionKey: MAIN, agentId: 'main', kind: 'chat', userMessage: user(text, now), now, ...over };
+}
+
+function finishInput(key: string, text: string, endedAt: number, over: Partial<FinishTurnInput> = {}): FinishTurnInput {
+  return {
+    runId: key,
+    idempotencyKey: key,
+    end: { status: 'ok', endedAt, stopReason: 'stop', usage: { input: 3, output: 5, totalTokens: 8 } },
+    assistantMessage: { role: 'assistant', content: [{ type: 'text', text }], timestamp: endedAt, stopReason: 'stop' },
+    outcome: 'ok',
+    response: { runId: key, status: 'ok' },
+    expiresAt: endedAt + 1_000,
+    ...over,
+  };
+}
+
+/** Stores `count` user messages in the main session, seq 1..count. */
+function fill(store: Store, count: number): string {
+  const { session } = store.sessions.ensure(MAIN, 'main', 1);
+  store.transaction(() => {
+    for (let i = 1; i <= count; i++) store.transcript.append(MAIN, session.sessionId, user(`m${i}`, 100 + i), undefined);
+  });
+  return session.sessionId;
+}
+
+const seqs = (messages: { seq: number }[]): number[] => messages.map((m) => m.seq);
+
+describe('openDatabase', () => {
+  it('records every migration in schema_migrations', () => {
+    const { dataDir } = tempStore();
+    const rows = rawDb(dataDir).prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+    expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+  });
+
+  it('does not re-run applied migrations when reopened, and runs only new ones', () => {
+    const path = join(tempDir('brainstem-db-'), 'test.db');
+    const first: Migration[] = [
+      { version: 1, name: 'table', sql: 'CREATE TABLE counter (n INTEGER)' },
+      { version: 2, name: 'row', sql: 'INSERT INTO counter VALUES (1)' },
+    ];
+    openDatabase(path, undefined, { migrations: first }).close();
+    const applied: number[] = [];
+    const logger = { info: (obj: object) => applied.push((obj as { version: number }).version) };
+    const db = openDatabase(path, logger, { migrations: [...first, { version: 3, name: 'another row', sql: 'INSERT INTO counter VALUES (3)' }] });
+    onFinished(() => {
+      db.close();
+    });
+    expect(applied).toEqual([3]);
+    expect(db.prepare('SELECT n FROM counter ORDER BY n').all()).toEqual([{ n: 1 }, { n: 3 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+  });
+
+  it('rolls a failing migration back whole and does not record it', () => {
+    const path = join(tempDir('brainstem-db-'), 'test.db');
+    const migrations: Migration[] = [
+      { version: 1, name: 'table', sql: 'CREATE TABLE t (n INTEGER)' },
+      { version: 2, name: 'half broken', sql: 'INSERT INTO t VALUES (2); INSERT INTO missing VALUES (1);' },
+    ];
+    expect(() => openDatabase(path, undefined, { migrations })).toThrow(/no such table: missing/);
+    const db = new BetterSqlite3(path);
+    onFinished(() => {
+      db.close();
+    });
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 0 });
+  });
+
+  it('opens the store a second time on the same data dir with the data intact', () => {
+    const dataDir = tempDir('brainstem-store-');
+    const first = openStore(dataDir);
+    first.turns.accept(acceptInput('k1', 'kept', 10));
+    first.close();
+    const second = openStore(dataDir);
+    onFinished(() => second.close());
+    expect(second.runs.get('k1')?.status).toBe('queued');
+    expect(second.sessions.get(MAIN)?.messageCount).toBe(1);
+  });
+
+  it('puts the database in WAL mode', () => {
+    const { dataDir } = tempStore();
+    expect(rawDb(dataDir).pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('closes safely twice', () => {
+    const { store } = tempStore();
+    store.close();
+    expect(() => store.close()).not.toThrow();
+  });
+});
+
+describe('TurnStore.accept', () => {
+  it('creates the session, the queued run, the in-flight idempotency record and the user message', () => {
+    const { store } = tempStore();
+    const result = store.turns.accept(acceptInput('k1', 'hello', 1_000));
+    if (result.kind !== 'accepted') throw new Error(`expected accepted, got ${result.kind}`);
+    expect(result.sessionCreated).toBe(true);
+    expect(result.run).toMatchObject({ runId: 'k1', sessionKey: MAIN, status: 'queued', kind: 'chat', createdAt: 1_000 });
+    expect(result.userMessage).toMatchObject({ seq: 1, runId: 'k1', message: { role: 'user', content: 'hello' } });
+    expect(result.userMessage.id).toMatch(ULID);
+    expect(store.runs.get('k1')?.status).toBe('queued');
+    expect(store.idempotency.get('k1', 1_000)).toMatchObject({ status: 'in_flight', runId: 'k1', requestHash: 'hash:hello', method: 'chat' });
+    expect(store.sessions.get(MAIN)).toMatchObject({ messageCount: 1, lastPreview: 'hello' });
+    expect(store.transcript.byRun('k1')).toHaveLength(1);
+  });
+
+  it('answers a repeat with the same input as a duplicate and stores nothing new', () => {
+    const { store } = tempStore();
+    store.turns.accept(acceptInput('k1', 'hello', 1_000));
+    const again = store.turns.accept(acceptInput('k1', 'hello', 1_001));
+    expect(again).toMatchObject({ kind: 'duplicate', record: { status: 'in_flight', runId: 'k1' } });
+    expect(store.sessions.get(MAIN)?.messageCount).toBe(1);
+  });
+
+  it('answers the same key with another input or method as a conflict', () => {
+    const { store } = tempStore();
+    store.turns.accept(acceptInput('k1', 'hello', 1_000));
+    expect(store.turns.accept(acceptInput('k1', 'other', 1_001)).kind).toBe('conflict');
+    expect(store.turns.accept(acceptInput('k1', 'hello', 1_001, { method: 'agent' })).kind).toBe('conflict');
+    expect(store.sessions.get(MAIN)?.messageCount).toBe(1);
+  });
+
+  it('replays the finished response to a duplicate', () => {
+    const { store } = tempStore();
+    store.turns.accept(acceptInput('k1', 'hello', 1_000));
+    store.turns.finish(finishInput('k1', 'reply', 1_100));
+    expect(store.turns.accept(acceptInput('k1', 'hello', 1_200))).toMatchObject({
+      kind: 'duplicate',
+      record: { status: 'ok', response: { runId: 'k1', status: 'ok' } },
+    });
+  });
+
+  it('accepts a key again as a new run once its record has expired', () => {
+    const { store } = tempStore();
+    store.turns.accept(acceptInput('k1', 'hello', 1_000));
+    store.turns.finish(finishInput('k1', 'reply', 1_100, { expiresAt: 2_000 }));
+    const again = store.turns.accept(acceptInput('k1', 'hello', 3_000));
+    expect(again.kind).toBe('accepted');
+    expect(store.runs.get('k1')).toMatchObject({ status: 'queued', createdAt: 3_000, endedAt: undefined, usage: undefined });
+    expect(store.idempotency.get('k1', 3_000)?.status).toBe('in_flight');
+  });
+
+  it('never replaces a run that is still open', () => {
+    const { store } = tempStore();
+    store.turns.accept(acceptInput('k1', 'hello', 1_000));
+    expect(() => store.runs.insert({ runId: 'k1', sessionKey: MAIN, sessionId: 'x', agentId: 'main', kind: 'chat', createdAt: 2_000 })).toThrow(/still open/);
+    expect(store.runs.get('k1')).toMatchObject({ status: 'queued', createdAt: 1_000 });
+  });
+
+  it('writes nothing when a write inside the transaction fails', () => {
+    const dataDir = tempDir('brainstem-store-');
+    let opened: Db | undefined;
+    const store = openStore(dataDir, undefined, { open: (path, options) => (opened = openDatabase(path, undefined, options)) });
+    onFinished(() => store.close());
+    const db = opened as Db;
+    // The user message is the last write of accept: failing it must undo the session, run and key.
+    db.exec("CREATE TRIGGER fail_user BEFORE INSERT ON messages WHEN NEW.body LIKE '%explode%' BEGIN SELECT RAISE(ABORT, 'simulated failure'); END");
+    expect(() => store.turns.accept(acceptInput('k1', 'explode', 1_000))).toThrow(/simulated failure/);
+    expect(store.sessions.get(MAIN)).toBeUndefined();
+    expect(store.runs.get('k1')).toBeUndefined();
+    expect(store.idempotency.get('k1', 1_000)).toBeUndefined();
+    expect(store.turns.accept(acceptInput('k1', 'fine', 1_001)).kind).toBe('accepted');
+  });
+});
+
+describe('TurnStore.finish', () => {
+  it('stores the assistant message, the run ending, the tokens and the replayable response', () => {
+    const { store } = tempStore();
+    store.turns.accept(acceptInput('k1', 'hello', 1_000));
+    const stored = store.turns.finish(finishInput('k1', 'the reply', 1_100, { end: { status: 'ok', startedAt: 1_010, endedAt: 1_100, stopReason: 'stop', usage: { input: 3, output: 5, totalTokens: 8 } } }));
+    expect(stored).toMatchObject({ seq: 2, runId: 'k1', message: { role: 'assistant', content: [{ type: 'text', text: 'the reply' }] } });
+    expect(store.runs.get('k1')).toMatchObject({ status: 'ok', startedAt: 1_010, endedAt: 1_100, stopReason: 'stop', usage: { input: 3, output: 5, totalTokens: 8 } });
+    expect(store.idempotency.get('k1', 1_100)).toMatchObject({ status: 'ok', response: { runId: 'k1', status: 'ok' }, expiresAt: 2_100 });
+    expect(store.sessions.get(MAIN)).toMatchObject({ messageCount: 2, inputTokens: 3, outputTokens: 5, lastPreview: 'the reply' });
+    expect(seqs(store.transcript.byRun('k1'))).toEqual([1, 2]);
+  });
+
+  it('stores an error ending without an assistant message', () => {
+    const { store } = tempStore();
+    store.turns.accept(acceptInput('k1', 'hello', 1_000));
+    const stored = store.turns.finish(
+      finishInput('k1', '', 1_100, {
+        end: { status: 'error', endedAt: 1_100, error: 'boom', errorKind: 'server', stopReason: 'error' },
+        assistantMessage: undefined,
+        outcome: 'error',
+        response: { runId: 'k1', status: 'error', summary: 'boom' },
+      }),
+    );
+    expect(stored).toBeUndefined();
+    expect(store.runs.get('k1')).toMatchObject({ status: 'error', error: 'boom', errorKind: 'server' });
+    expect(store.idempotency.get('k1', 1_100)).toMatchObject({ status: 'error', response: { status: 'error', summary: 'boom' } });
+    expect(store.sessions.get(MAIN)?.messageCount).toBe(1);
+  });
+
+  it('ends the run and the key even when the session was deleted meanwhile', () => {
+    const { store } = tempStore();
+    store.turns.accept(acceptInput('k1', 'hello', 1_000));
+    store.sessions.delete(MAIN);
+    expect(store.turns.finish(finishInput('k1', 'late', 1_100))).toBeUndefined();
+    expect(store.runs.get('k1')?.status).toBe('ok');
+    expect(store.idempotency.get('k1', 1_100)?.status).toBe('ok');
+  });
+
+  it('lists only runs that have not ended as open', () => {
+    const { store } = tempStore();
+    store.turns.accept(acceptInput('a', 'one', 1_000));
+    store.turns.accept(acceptInput('b', 'two', 1_001));
+    store.turns.accept(acceptInput('c', 'three', 1_002));
+    store.turns.finish(finishInput('b', 'done', 1_004));
+    expect(store.runs.open().map((r) => r.runId)).toEqual(['a', 'c']);
+  });
+
+  it('keeps the first ending of a run', () => {
+    const { store } = tempStore();
+    store.turns.accept(acceptInput('k1', 'hello', 1_000));
+    expect(store.runs.end('k1', { status: 'aborted', endedAt: 1_100, stopReason: 'aborted' })).toBe(true);
+    expect(store.runs.end('k1', { status: 'ok', endedAt: 1_200 })).toBe(false);
+    expect(store.runs.get('k1')).toMatchObject({ status: 'aborted', endedAt: 1_100 });
+  });
+});
+
+describe('TranscriptStore', () => {
+  it('pages from the newest end, oldest first, with the live total', () => {
+    const { store } = tempStore();
+    const sessionId = fill(store, 5);
+    expect(seqs(store.transcript.page(MAIN, sessionId, 2, 0).messages)).toEqual([4, 5]);
+    expect(seqs(store.transcript.page(MAIN, sessionId, 2, 2).messages)).toEqual([2, 3]);
+    expect(seqs(store.transcript.page(MAIN, sessionId, 10, 4).messages)).toEqual([1]);
+    expect(store.transcript.page(MAIN, sessionId, 2, 0).total).toBe(5);
+  });
+
+  it('returns the messages after a seq, oldest first, up to a limit', () => {
+    const { store } = tempStore();
+    const sessionId = fill(store, 5);
+    expect(seqs(store.transcript.after(MAIN, sessionId, 2, 10))).toEqual([3, 4, 5]);
+    expect(seqs(store.transcript.after(MAIN, sessionId, 2, 1))).toEqual([3]);
+    expect(store.transcript.after(MAIN, sessionId, 5, 10)).toEqual([]);
+  });
+
+  it('returns the newest messages up to a seq, oldest first', () => {
+    const { store } = tempStore();
+    const sessionId = fill(store, 5);
+    expect(seqs(store.transcript.upTo(MAIN, sessionId, 3, 2))).toEqual([2, 3]);
+    expect(seqs(store.transcript.upTo(MAIN, sessionId, 3, 10))).toEqual([1, 2, 3]);
+  });
+
+  it('compacts all but the newest messages out of history and never reuses a seq', () => {
+    const { store } = tempStore();
+    const sessionId = fill(store, 5);
+    expect(store.transcript.compact(MAIN, sessionId, 2)).toBe(3);
+    expect(store.transcript.page(MAIN, sessionId, 10, 0)).toMatchObject({ total: 2 });
+    expect(seqs(store.transcript.page(MAIN, sessionId, 10, 0).messages)).toEqual([4, 5]);
+    expect(seqs(store.transcript.after(MAIN, sessionId, 0, 10))).toEqual([4, 5]);
+    expect(store.transcript.upTo(MAIN, sessionId, 3, 10)).toEqual([]);
+    expect(store.transcript.compact(MAIN, sessionId, 2)).toBe(0);
+    expect(store.transcript.compact(MAIN, sessionId, 10)).toBe(0);
+    const next = store.transcript.append(MAIN, sessionId, user('m6', 200), undefined);
+    expect(next.seq).toBe(6);
+  });
+
+  it('keeps the history of a reset session under its old id and starts the new one empty', () => {
+    const { store } = tempStore();
+    const oldId = fill(store, 3);
+    const reset = store.sessions.reset(MAIN, 500);
+    if (reset === undefined) throw new Error('session vanished');
+    expect(reset.sessionId).not.toBe(oldId);
+    expect(reset.messageCount).toBe(0);
+    expect(store.transcript.page(MAIN, reset.sessionId, 10, 0)).toEqual({ messages: [], total: 0 });
+    expect(store.transcript.page(MAIN, oldId, 10, 0).total).toBe(3);
+    expect(store.transcript.append(MAIN, reset.sessionId, user('fresh', 600), undefined).seq).toBe(4);
+  });
+
+  it('refuses to append to a session that does not exist', () => {
+    const { store } = tempStore();
+    expect(() => store.transcript.append('agent:main:nope', 'x', user('hi', 1), undefined)).toThrow(/unknown session/);
+  });
+});
+
+describe('SessionsStore.list', () => {
+  function seed(store: Store): void {
+    store.sessions.ensure('agent:main:a', 'main', 100);
+    store.sessions.ensure('agent:main:b', 'main', 300);
+    store.sessions.ensure('agent:ops:c', 'ops', 200);
+    store.sessions.ensure('agent:main:d_1', 'main', 300);
+    store.sessions.patchSettings('agent:main:a', { label: 'Groceries 100%' }, 400);
+    store.sessions.patchSettings('agent:ops:c', { archived: true }, 200);
+  }
+  const keys = (result: { rows: { key: string }[] }): string[] => result.rows.map((r) => r.key);
+
+  it('lists sessions not archived, most recently updated first, ties by key', () => {
+    const { store } = tempStore();
+    seed(store);
+    const result = store.sessions.list({ limit: 10, offset: 0 });
+    expect(keys(result)).toEqual(['agent:main:a', 'agent:main:b', 'agent:main:d_1']);
+    expect(result.total).toBe(3);
+  });
+
+  it('pages with limit and offset and reports the total of the filter', () => {
+    const { store } = tempStore();
+    seed(store);
+    expect(store.sessions.list({ limit: 1, offset: 1 })).toMatchObject({ total: 3 });
+    expect(keys(store.sessions.list({ limit: 1, offset: 1 }))).toEqual(['agent:main:b']);
+  });
+
+  it('filters by a list of keys; an empty list matches nothing', () => {
+    const { store } = tempStore();
+    seed(store);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, keys: ['agent:main:b', 'agent:main:zzz'] }))).toEqual(['agent:main:b']);
+    expect(store.sessions.list({ limit: 10, offset: 0, keys: [] })).toEqual({ rows: [], total: 0 });
+  });
+
+  it('filters by agent, label, update time and archived', () => {
+    const { store } = tempStore();
+    seed(store);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, agentId: 'ops', archived: true }))).toEqual(['agent:ops:c']);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, agentId: 'ops' }))).toEqual([]);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, label: 'Groceries 100%' }))).toEqual(['agent:main:a']);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, updatedSince: 300 }))).toEqual(['agent:main:a', 'agent:main:b', 'agent:main:d_1']);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, updatedSince: 301 }))).toEqual(['agent:main:a']);
+  });
+
+  it('searches key and label, taking % and _ literally', () => {
+    const { store } = tempStore();
+    seed(store);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, search: 'grocer' }))).toEqual(['agent:main:a']);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, search: '100%' }))).toEqual(['agent:main:a']);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, search: '%' }))).toEqual(['agent:main:a']);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, search: 'd_' }))).toEqual(['agent:main:d_1']);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, search: '_' }))).toEqual(['agent:main:d_1']);
+  });
+});
+
+describe('IdempotencyStore', () => {
+  it('sweeps only finished records past their expiry, never in-flight ones', () => {
+    const { store } = tempStore();
+    store.idempotency.reserve('in-flight', 'chat', 'h', 'in-flight', 0);
+    store.idempotency.reserve('expired', 'chat', 'h', 'expired', 0);
+    store.idempotency.complete('expired', 'ok', { status: 'ok' }, 100);
+    store.idempotency.reserve('alive', 'chat', 'h', 'alive', 0);
+    store.idempotency.complete('alive', 'error', { status: 'error' }, 1_000);
+    expect(store.idempotency.sweep(500)).toBe(1);
+    expect(store.idempotency.get('expired', 0)).toBeUndefined();
+    expect(store.idempotency.get('in-flight', 10_000_000)?.status).toBe('in_flight');
+    expect(store.idempotency.get('alive', 500)?.status).toBe('error');
+    expect(store.idempotency.sweep(10_000_000)).toBe(1);
+    expect(store.idempotency.get('in-flight', 10_000_000)?.status).toBe('in_flight');
+  });
+
+  it('treats an expired record as absent before it is swept', () => {
+    const { store } = tempStore();
+    store.idempotency.reserve('k', 'chat', 'h', 'k', 0);
+    store.idempotency.complete('k', 'ok', { status: 'ok' }, 100);
+    expect(store.idempotency.get('k', 100)?.status).toBe('ok');
+    expect(store.idempotency.get('k', 101)).toBeUndefined();
+  });
+});
+
+describe('MemoryIDs', () => {
+  it('are 26-character ULIDs', () => {
+    expect(newMemoryId()).toMatch(ULID);
+  });
+
+  it('sort by creation time, also when many are made in one millisecond', () => {
+    const now = Date.now();
+    const ids = Array.from({ length: 1_000 }, () => newMemoryId(now));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+    const later = newMemoryId(now + 1);
+    expect(later > (ids.at(-1) ?? '')).toBe(true);
+  });
+
+  it('follow the transcript order of one session', () => {
+    const { store } = tempStore();
+    const { session } = store.sessions.ensure(MAIN, 'main', 1);
+    const stored = store.transaction(() => Array.from({ length: 50 }, (_, i) => store.transcript.append(MAIN, session.sessionId, user(`m${i}`, Date.now()), undefined)));
+    expect(stored.map((m) => m.id)).toEqual([...stored.map((m) => m.id)].sort());
+  });
+});

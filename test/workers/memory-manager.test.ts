@@ -1,0 +1,80 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { MemoryManager, type MemoryManagerPolicy } from '../../workers/memory-manager.js';
+import { extractiveSummarizer, providerSummarizer } from '../../workers/memory-summarizer.js';
+import { ProviderError } from '../../workers/providers/types.js';
+import { memoryFixture, type MemoryFixture } from '../helpers/memory-store.js';
+import { scriptedProvider } from '../helpers/scripted-provider.js';
+import { turn } from '../helpers/memory-items.js';
+
+const KEY = 'agent:main:mm';
+const POLICY: MemoryManagerPolicy = { summarizeAtPercent: 50, keepRecent: 2, staleAfterMs: 0, summaryMaxTokens: 60, transcriptRetentionDays: 0, summaryRetentionDays: 0 };
+
+function manager(f: MemoryFixture, policy: Partial<MemoryManagerPolicy> = {}, now: () => number = Date.now): MemoryManager {
+  const m = new MemoryManager({ memory: f.memory, summarizer: extractiveSummarizer(), policy: { ...POLICY, ...policy }, intervalMs: 60_000, retentionIntervalMs: 60_000, now, logger: pino({ level: 'silent' }) });
+  return m;
+}
+
+function contextOf(f: MemoryFixture) {
+  return f.memory.context(KEY, f.store.sessions.get(KEY)?.sessionId ?? '');
+}
+
+describe('MemoryManager', () => {
+  it('summarizes an over-budget context below half its threshold, keeping the newest items', async () => {
+    const f = memoryFixture({ limits: { maxItems: 20 } });
+    for (let i = 0; i < 12; i++) f.say(KEY, i % 2 ? 'assistant' : 'user', `Point ${i}: the rollout of service ${i % 3} needs review.`);
+    expect(await manager(f).runOnce()).toBe(1);
+    const context = contextOf(f);
+    expect(context.size).toBeLessThanOrEqual(5);
+    expect(context.items[0]?.kind).toBe('summary');
+    expect(context.items.slice(-2).map((item) => item.text)).toEqual(['Point 10: the rollout of service 1 needs review.', 'Point 11: the rollout of service 2 needs review.']);
+    expect(f.events.filter((e) => e.op === 'summarize')).toEqual([expect.objectContaining({ sessionKey: KEY, reason: 'over-budget', summaryId: context.items[0]?.id })]);
+  });
+
+  it('leaves a context under its threshold alone, and never summarizes what a run holds', async () => {
+    const f = memoryFixture({ limits: { maxItems: 20 } });
+    for (let i = 0; i < 4; i++) f.say(KEY, 'user', `small ${i}`);
+    expect(await manager(f).runOnce()).toBe(0);
+    for (let i = 4; i < 12; i++) f.say(KEY, 'user', `more ${i}`);
+    const lease = contextOf(f).lease(undefined);
+    expect(await manager(f).runOnce()).toBe(0);
+    lease.release();
+    expect(await manager(f).runOnce()).toBe(1);
+  });
+
+  it('summarizes a stale context even under budget', async () => {
+    const f = memoryFixture();
+    for (let i = 0; i < 5; i++) f.say(KEY, 'user', `note ${i} about the garden shed`);
+    const later = () => Date.now() + 7_000;
+    expect(await manager(f, { staleAfterMs: 5_000 }, later).runOnce()).toBe(1);
+    expect(f.events.at(-1)).toMatchObject({ op: 'summarize', reason: 'stale' });
+    const kept = contextOf(f).items.map((item) => item.id);
+    expect(kept).toHaveLength(3);
+    const muchLater = () => Date.now() + 60_000;
+    await manager(f, { staleAfterMs: 5_000 }, muchLater).runOnce();
+    expect(f.memory.contexts()).toEqual([]);
+    expect(contextOf(f).items.map((item) => item.id)).toEqual(kept);
+  });
+
+  it('retention purges turns that left the context long ago and keeps summaries forever by default', async () => {
+    const f = memoryFixture({ limits: { maxItems: 20 } });
+    for (let i = 0; i < 12; i++) f.say(KEY, 'user', `old fact ${i} about invoices`);
+    await manager(f).runOnce();
+    const inFuture = () => Date.now() + 3 * 86_400_000;
+    expect(manager(f, { transcriptRetentionDays: 1 }, inFuture).applyRetention()).toBeGreaterThan(0);
+    expect(f.api.query({ kinds: ['turn'], limit: 50 }, undefined).items.every((item) => item.state === 'active')).toBe(true);
+    expect(f.api.query({ kinds: ['summary'], limit: 50 }, undefined).items).toHaveLength(1);
+    expect(f.events.at(-1)).toMatchObject({ op: 'forget', reason: 'retention' });
+  });
+});
+
+describe('providerSummarizer', () => {
+  it('uses the provider\'s text, and falls back to the extractive summary when the provider fails', async () => {
+    const items = [turn('We chose Postgres for the ledger.'), turn('Agreed, Postgres it is.', 'assistant')];
+    const logger = pino({ level: 'silent' });
+    const good = providerSummarizer({ provider: scriptedProvider('p', [{ texts: ['Ledger on ', 'Postgres.'] }]), model: 'm', timeoutMs: 5_000, logger });
+    expect(await good.summarize(items, 50, new AbortController().signal)).toEqual({ text: 'Ledger on Postgres.', method: 'provider', model: 'm' });
+    const bad = providerSummarizer({ provider: scriptedProvider('p', [{ error: new ProviderError('server', 'boom') }]), model: 'm', timeoutMs: 5_000, logger });
+    expect(await bad.summarize(items, 50, new AbortController().signal)).toMatchObject({ method: 'extractive', text: expect.stringContaining('Postgres') });
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * The memory manager: a background worker, never on a turn's path. Every `intervalMs` it looks at each
+ * active context in RAM and, when the context holds more than `summarizeAtPercent` of its item or token
+ * limit (over budget) or has not been touched for `staleAfterMs` (stale), summarizes its oldest items —
+ * all but the newest `keepRecent`, never an item a run holds — into one summary item (SUMMARIZE, through the
+ * session's mutation queue; if a source changed meanwhile the summary is dropped and tried again next pass).
+ * An over-budget context gives up its oldest items until what is left is under half the threshold, so
+ * one pass brings it back under. Every `retentionIntervalMs` it applies the retention policy: turns (and
+ * summaries) that left the active context longer ago than their retention are purged to forgotten
+ * tombstones. A context untouched for twice `staleAfterMs` leaves RAM (restored from its snapshot on its
+ * next use), so RAM holds the sessions in use, not every session ever seen. Every change is announced as a memory.event by the memory service.
+ */
+import type { Logger } from 'pino';
+import type { MemoryService } from '../memory/memory-service.js';
+import type { ContextItem } from '../memory/memory-types.js';
+import type { SessionContext } from '../memory/session-context.js';
+import type { Summarizer } from './memory-summarizer.js';
+
+const DAY_MS = 86_400_000;
+/** Most items purged by one retention pass (the next pass takes the rest). */
+export const RETENTION_BATCH = 5_000;
+
+export interface MemoryManagerPolicy {
+  /** Summarize above this percentage of maxItems or maxTokens. */
+  summarizeAtPercent: number;
+  /** Newest items never summarized. */
+  keepRecent: number;
+  /** A context untouched this long is summarized, in ms; 0: never. */
+  staleAfterMs: number;
+  /** Longest summary, in tokens. */
+  summaryMaxTokens: number;
+  /** Days a turn's text is kept after it left the context; 0: forever. */
+  transcriptRetentionDays: number;
+  /** Days a summary's text is kept after it left the context; 0: forever. */
+  summaryRetentionDays: number;
+}
+
+export interface MemoryManagerDeps {
+  memory: MemoryService;
+  summarizer: Summarizer;
+  policy: MemoryManagerPolicy;
+  intervalMs: number;
+  retentionIntervalMs: number;
+  now: () => number;
+  logger: Logger;
+}
+
+export class MemoryManager {
+  readonly #deps: MemoryManagerDeps;
+  readonly #controller = new AbortController();
+  #timers: NodeJS.Timeout[] = [];
+  #pass: Promise<number> | undefined;
+
+  constructor(deps: MemoryManagerDeps) {
+    this.#deps = deps;
+  }
+
+  start(): void {
+    if (this.#timers.length > 0) return;
+    this.#timers = [
+      setInterval(() => void this.runOnce(), this.#deps.intervalMs),
+      setInterval(() => this.applyRetention(), this.#deps.retentionIntervalMs),
+    ];
+    for (const timer of this.#timers) timer.unref();
+  }
+
+  /** One pass over every context (a pass already running is joined); resolves with the summaries made. */
+  runOnce(): Promise<number> {
+    this.#pass ??= this.#runPass().finally(() => {
+      this.#pass = undefined;
+    });
+    return this.#pass;
+  }
+
+  /** Purges what retention says is too old; returns how many items were forgotten. */
+  applyRetention(): number {
+    const { memory, policy, now, logger } = this.#deps;
+    if (!memory.longTerm || memory.store.health().state !== 'ok') return 0;
+    let purged = 0;
+    try {
+      memory.flush();
+      for (const [kind, days] of [['turn', policy.transcriptRetentionDays], ['summary', policy.summaryRetentionDays]] as const) {
+        if (days <= 0) continue;
+        const { store } = memory;
+        const ids = store.memory.forget.expired(kind, now() - days * DAY_MS, RETENTION_BATCH);
+        if (ids.length === 0) continue;
+        const forgotten = store.transaction(() => store.memory.forget.purge(ids, now(), { cascade: false }));
+        purged += forgotten.length;
+        const bySession = new Map<string, string[]>();
+        for (const { id, sessionKey } of forgotten) bySession.set(sessionKey, [...(bySession.get(sessionKey) ?? []), id]);
+        for (const [sessionKey, sessionIds] of bySession) memory.emit({ sessionKey, op: 'forget', ids: sessionIds, reason: 'retention', ts: now() }, 'retention');
+      }
+      if (purged > 0) logger.info({ purged }, 'memory retention purged old items');
+    } catch (err) {
+      logger.warn({ err }, 'memory retention pass failed');
+    }
+    return purged;
+  }
+
+  /** Stops the timers and any summary being written; safe to call twice. */
+  close(): void {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    this.#controller.abort();
+  }
+
+  async #runPass(): Promise<number> {
+    let made = 0;
+    for (const context of this.#deps.memory.contexts()) {
+      if (this.#controller.signal.aborted) break;
+      try {
+        if (await this.#tend(context)) made += 1;
+        this.#unloadIfIdle(context);
+      } catch (err) {
+        this.#deps.logger.warn({ err, sessionKey: context.sessionKey }, 'memory manager pass failed for a session');
+      }
+    }
+    return made;
+  }
+
+  /** Summarizes the context's oldest items when it is over budget or stale; true when a summary was applied. */
+  async #tend(context: SessionContext): Promise<boolean> {
+    const { policy } = this.#deps;
+    const limits = context.limits;
+    const itemThreshold = (limits.maxItems * policy.summarizeAtPercent) / 100;
+    const tokenThreshold = (limits.maxTokens * policy.summarizeAtPercent) / 100;
+    const over = context.size > itemThreshold || context.tokens > tokenThreshold;
+    const items = context.items;
+    const lastTouch = items.reduce((max, item) => Math.max(max, item.touchedAt), 0);
+    const stale = policy.staleAfterMs > 0 && items.length > 0 && this.#deps.now() - lastTouch > policy.staleAfterMs;
+    if (!over && !stale) return false;
+    const eligible = items.slice(0, Math.max(0, items.length - policy.keepRecent)).filter((item) => item.kind !== 'document' && !context.isPinned(item.id));
+    const chosen = over ? this.#untilUnder(context, eligible, itemThreshold / 2, tokenThreshold / 2) : eligible;
+    if (chosen.length < 2 && !(chosen.length === 1 && over)) return false;
+    const draft = await this.#deps.summarizer.summarize(chosen, policy.summaryMaxTokens, this.#controller.signal);
+    const result = await this.#deps.memory.as('memory-manager', () => context.summarize(chosen, draft, over ? 'over-budget' : 'stale'));
+    return result.applied;
+  }
+
+  /** A context untouched for twice the stale time leaves RAM (it is restored from its snapshot when used). */
+  #unloadIfIdle(context: SessionContext): void {
+    const { staleAfterMs } = this.#deps.policy;
+    if (staleAfterMs <= 0) return;
+    const lastTouch = context.items.reduce((max, item) => Math.max(max, item.touchedAt), 0);
+    if (this.#deps.now() - lastTouch > 2 * staleAfterMs) this.#deps.memory.unload(context.sessionKey);
+  }
+
+  /** The oldest eligible items whose replacement by one summary leaves the context under the targets. */
+  #untilUnder(context: SessionContext, eligible: readonly ContextItem[], itemTarget: number, tokenTarget: number): ContextItem[] {
+    const chosen: ContextItem[] = [];
+    let size = context.size + 1;
+    let tokens = context.tokens + this.#deps.policy.summaryMaxTokens;
+    for (const item of eligible) {
+      if (size <= itemTarget && tokens <= tokenTarget && chosen.length >= 2) break;
+      chosen.push(item);
+      size -= 1;
+      tokens -= item.tokens;
+    }
+    return chosen;
+  }
+}
