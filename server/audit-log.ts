@@ -27,8 +27,8 @@ export interface AuditLog {
   sessionsReset(actor: AuditActor, fields: { key: string; reason: string; sessionId: string }): void;
   /** `agent.control` (issue 5): what was asked of which run or task. */
   agentControl(actor: AuditActor, fields: { action: string; runId?: string; taskId?: string; [field: string]: unknown }): void;
-  /** `memory.forget` (issue 3): which memories of which session were forgotten. */
-  memoryForget(actor: AuditActor, fields: { sessionKey: string; memoryIds: readonly string[]; [field: string]: unknown }): void;
+  /** `memory.forget`: what was asked (ids, session, before) and which memories were forgotten. */
+  memoryForget(actor: AuditActor, fields: { memoryIds: readonly string[]; requested: Record<string, unknown>; [field: string]: unknown }): void;
   /** Flushes and closes the destination; safe to call twice. */
   close(): void;
 }

@@ -97,7 +97,19 @@ describe('audit log', () => {
     expect(existsSync(join(off.dataDir, AUDIT_LOG_FILE))).toBe(false);
   });
 
-  it('has a line for agent.control and memory.forget, ready for the runtime and memory to call', () => {
+  it('records memory.forget with what was asked and what was forgotten', async () => {
+    const gw = await startTestGateway();
+    const client = await RawClient.connect(gw.url, { token: TEST_TOKEN, caps: ['memory.v1'] });
+    await client.request('chat.send', { sessionKey: 'main', message: 'my locker code is 4711', idempotencyKey: 'f1' });
+    await client.event('chat', (f) => (f.payload as { state?: string }).state === 'final');
+    const query = await client.request('memory.query', { text: 'locker' });
+    const id = (query.payload as { items: { id: string }[] }).items[0]?.id as string;
+    expect((await client.request('memory.forget', { ids: [id] })).ok).toBe(true);
+    const lines = readAudit(join(gw.dataDir, AUDIT_LOG_FILE));
+    expect(lines).toMatchObject([{ event: 'memory.forget', memoryIds: [id], requested: { ids: [id] }, actor: { clientId: 'test', ip: '127.0.0.1' } }]);
+  });
+
+  it('has a line for agent.control (issue 5 calls it) and memory.forget', () => {
     const chunks: string[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -108,13 +120,13 @@ describe('audit log', () => {
     const audit = createAuditLog(sink);
     const actor = { connId: 'c-1', ip: '10.0.0.9', clientId: 'cli', scopes: ['operator.admin'] };
     audit.agentControl(actor, { action: 'cancel', taskId: 't-1' });
-    audit.memoryForget(actor, { sessionKey: 'agent:main:main', memoryIds: ['m-1', 'm-2'] });
+    audit.memoryForget(actor, { memoryIds: ['m-1', 'm-2'], requested: { sessionKey: 'agent:main:main' } });
     audit.close();
     audit.close();
     const lines = chunks.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as AuditLine);
     expect(lines).toMatchObject([
       { event: 'agent.control', action: 'cancel', taskId: 't-1', actor },
-      { event: 'memory.forget', sessionKey: 'agent:main:main', memoryIds: ['m-1', 'm-2'], actor },
+      { event: 'memory.forget', memoryIds: ['m-1', 'm-2'], requested: { sessionKey: 'agent:main:main' }, actor },
     ]);
   });
 });
