@@ -193,8 +193,8 @@ export async function runCli(options: CliOptions & { timeoutMs?: number } = {}):
   }
 }
 
-/** Node flags that make a spawned gateway answer `memorySample` (see memory-probe.ts). */
-export const MEMORY_PROBE_NODE_ARGS: readonly string[] = ['--expose-gc', '--import', pathToFileURL(join(REPO_ROOT, 'test/helpers/memory-probe.ts')).href];
+/** Node flags that make a spawned gateway answer `memorySample` (see process-memory-probe.ts). */
+export const MEMORY_PROBE_NODE_ARGS: readonly string[] = ['--expose-gc', '--import', pathToFileURL(join(REPO_ROOT, 'test/helpers/process-memory-probe.ts')).href];
 
 export interface MemorySample {
   rss: number;

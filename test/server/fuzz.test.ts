@@ -31,9 +31,12 @@ const RSS_TOLERANCE_BYTES = 128 * 1_048_576;
 const BROKEN_FRAMING_WAIT_MS = 400;
 /**
  * A property stops after this long, shrinking included (a failing run can wait 10 s per step), and counts as
- * failed if it was cut short: the counterexample found so far is reported.
+ * failed if it was cut short: the counterexample found so far is reported. Scales with FUZZ_RUNS (a batch
+ * after the handshake takes ~0.2 s on a busy 2-core machine).
  */
-const PROPERTY_TIME_LIMIT_MS = 90_000;
+const PROPERTY_TIME_LIMIT_MS = Math.max(90_000, RUNS * 1_000);
+/** Vitest's limit for one property test: the property's own limit and room to report. */
+const PROPERTY_TEST_TIMEOUT_MS = PROPERTY_TIME_LIMIT_MS + 60_000;
 
 const FUZZ_TOKEN = 'fuzz-token-0123456789';
 const WIRE_CODES: readonly string[] = Object.values(WireErrorCode);
@@ -41,6 +44,8 @@ const PREAUTH_CLOSES = [CLOSES.INVALID_FRAME_PREAUTH, CLOSES.UNPARSABLE_PREAUTH,
 /** Close codes the WebSocket layer (ws) sends on framing it refuses, and the gateway's policy close. */
 const FRAMING_CLOSE_CODES = [CLOSES.WS_PROTOCOL_ERROR.code, CLOSES.WS_INVALID_PAYLOAD.code, CLOSES.WS_MESSAGE_TOO_BIG.code, 1008];
 
+/** Time for closes to be processed and idle session contexts to be unloaded before a memory sample, in ms. */
+const SETTLE_MS = 1_500;
 const limits = { numRuns: RUNS, interruptAfterTimeLimit: PROPERTY_TIME_LIMIT_MS, markInterruptAsFailure: true };
 
 let gw: SpawnedGateway;
@@ -145,13 +150,20 @@ const brokenFramingProperty = () =>
 describe('fuzzing the wire (gateway in a child process)', () => {
   beforeAll(async () => {
     console.log(`fuzz seed ${SEED}, ${RUNS} runs per property (replay: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`);
-    gw = await spawnGateway({ token: FUZZ_TOKEN, killAfterTest: false, nodeArgs: MEMORY_PROBE_NODE_ARGS, args: ['--log-level', 'warn', '--agent-wait-default-ms', '100'] });
+    gw = await spawnGateway({
+      token: FUZZ_TOKEN,
+      killAfterTest: false,
+      nodeArgs: MEMORY_PROBE_NODE_ARGS,
+      // Session contexts stay in RAM until idle for twice memoryStaleAfterMs (2 h by default): with short times the
+      // memory manager unloads the fuzzer's many sessions within a second, so memory can return to its baseline.
+      args: ['--log-level', 'warn', '--agent-wait-default-ms', '100', '--memory-stale-after-ms', '200', '--memory-manager-interval-ms', '100'],
+    });
     // Warm-up: JIT, lazily built validators, prepared statements, first sessions — then the baseline.
     const warm = { seed: SEED ^ 0x5bd1e995, numRuns: 5, endOnFailure: true };
     await fc.assert(firstMessageProperty('warm'), warm);
     await fc.assert(openConnectionProperty('warm'), warm);
     await fc.assert(brokenFramingProperty(), warm);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
     baseline = await memorySample(gw);
   }, 120_000);
 
@@ -167,17 +179,17 @@ describe('fuzzing the wire (gateway in a child process)', () => {
   it('answers or closes as documented when the first message is hostile', async () => {
     await fc.assert(firstMessageProperty('first'), { ...limits, seed: SEED });
     expect(running(gw)).toBe(true);
-  }, 150_000);
+  }, PROPERTY_TEST_TIMEOUT_MS);
 
   it('answers every message after the handshake, with its own id or "invalid", and stays open', async () => {
     await fc.assert(openConnectionProperty('open'), { ...limits, seed: SEED + 1 });
     expect(running(gw)).toBe(true);
-  }, 150_000);
+  }, PROPERTY_TEST_TIMEOUT_MS);
 
   it('closes broken WebSocket framing with a WebSocket close code, before and after the handshake', async () => {
     await fc.assert(brokenFramingProperty(), { ...limits, seed: SEED + 2 });
     expect(running(gw)).toBe(true);
-  }, 150_000);
+  }, PROPERTY_TEST_TIMEOUT_MS);
 
   it('refuses a message over maxPayloadBytes after the handshake with 1009, on its header alone', async () => {
     const client = await connected();
@@ -193,7 +205,7 @@ describe('fuzzing the wire (gateway in a child process)', () => {
     expect((await client.request('health', {})).ok).toBe(true);
     client.close();
     await client.waitClose();
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
     const after = await memorySample(gw);
     const grew = after.heapUsed + after.external - (baseline.heapUsed + baseline.external);
     console.log(`fuzz memory: heap ${mb(baseline.heapUsed)} -> ${mb(after.heapUsed)} MB, external ${mb(baseline.external)} -> ${mb(after.external)} MB, rss ${mb(baseline.rss)} -> ${mb(after.rss)} MB`);
@@ -229,5 +241,5 @@ describe('prototype-pollution keys (gateway in this process, so its globals can 
       }),
       { ...limits, seed: SEED + 3 },
     );
-  }, 150_000);
+  }, PROPERTY_TEST_TIMEOUT_MS);
 });
