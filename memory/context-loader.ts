@@ -8,7 +8,7 @@ import type { MemoryId } from './ids.js';
 import type { ContextLimits } from './limits.js';
 import type { ContextItem, MemoryRecord } from './memory-types.js';
 import type { Store } from './store.js';
-import { extractiveSummary } from './extractive-summary.js';
+import { oversizeSummary } from './extractive-summary.js';
 import { countTokens } from './tokens.js';
 import { messageText } from './transcript-store.js';
 
@@ -55,7 +55,7 @@ export function restoreContext(store: Store, sessionKey: string, sessionId: stri
     const full = messageText(stored.message);
     if ((role !== 'user' && role !== 'assistant') || full === '') continue;
     // Without a long-term store there is nowhere to keep a summary item: an oversized message is clipped in RAM.
-    const text = Buffer.byteLength(full) > limits.maxMessageBytes ? extractiveSummary([{ text: full }], { maxBytes: limits.maxMessageBytes }) : full;
+    const text = Buffer.byteLength(full) > limits.maxMessageBytes ? oversizeSummary(full, limits.maxMessageBytes) : full;
     items.push({ id: stored.id, kind: 'turn', role, text, tokens: countTokens(text), createdAt: stored.createdAt, anchor: stored.id, touchedAt: now });
   }
   return { items, from: items.length === 0 ? 'empty' : 'transcript', highWater: maxId(items, undefined) };

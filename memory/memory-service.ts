@@ -42,7 +42,15 @@ export interface MemoryServiceOptions {
   logger: MemoryLogger;
   /** Record each context's apply trace (tests). */
   trace?: boolean;
+  /**
+   * Most contexts held in RAM; past it the least recently used quiet ones are unloaded (snapshot first when
+   * long-term memory is on; rebuilt from the store on their next use). Default DEFAULT_MAX_CONTEXTS.
+   */
+  maxContexts?: number;
 }
+
+/** Contexts kept in RAM at most, when the options do not say. */
+export const DEFAULT_MAX_CONTEXTS = 10_000;
 
 interface Entry {
   context: SessionContext;
@@ -100,7 +108,12 @@ export class MemoryService {
   /** The session's active context, built on first use; a new sessionId (reset) starts a new one. */
   context(sessionKey: string, sessionId: string): SessionContext {
     const entry = this.#entries.get(sessionKey);
-    if (entry !== undefined && entry.context.sessionId === sessionId) return entry.context;
+    if (entry !== undefined && entry.context.sessionId === sessionId) {
+      // Map order is recency order: the least recently used context comes first.
+      this.#entries.delete(sessionKey);
+      this.#entries.set(sessionKey, entry);
+      return entry.context;
+    }
     if (entry !== undefined) this.#retire(entry, 'session-reset');
     const now = this.#options.now();
     const restored = restoreContext(this.#options.store, sessionKey, sessionId, this.#options.longTerm, this.#options.limits, now);
@@ -111,6 +124,7 @@ export class MemoryService {
       ...(this.#options.trace === undefined ? {} : { trace: this.#options.trace }),
     }, restored.items);
     this.#entries.set(sessionKey, { context, highWater: restored.highWater });
+    this.#trim();
     this.#options.logger.debug({ sessionKey, from: restored.from, items: context.size, tokens: context.tokens }, 'active context loaded');
     context.settle();
     return context;
@@ -170,6 +184,15 @@ export class MemoryService {
     }
     this.#entries.delete(sessionKey);
     return true;
+  }
+
+  /** Unloads the least recently used quiet contexts while more than `maxContexts` are in RAM. */
+  #trim(): void {
+    let excess = this.#entries.size - (this.#options.maxContexts ?? DEFAULT_MAX_CONTEXTS);
+    for (const key of this.#entries.keys()) {
+      if (excess <= 0) return;
+      if (this.unload(key)) excess -= 1;
+    }
   }
 
   /** Runs `fn` with `actor` recorded as the cause of the changes it makes. */

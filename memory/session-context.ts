@@ -15,7 +15,7 @@ import { newMemoryId } from './ids.js';
 import type { ContextLimits } from './limits.js';
 import type { ContextChange, ContextItem, OpResult, SummaryDraft } from './memory-types.js';
 import { MutationQueue } from './mutation-queue.js';
-import { extractiveSummary } from './extractive-summary.js';
+import { oversizeSummary } from './extractive-summary.js';
 import { countTokens } from './tokens.js';
 
 /** The items of one run's prompt, pinned until `release()` (safe to call twice). */
@@ -218,7 +218,7 @@ export class SessionContext {
       if (op === 'append') this.#emit({ op: 'append', ids: [item.id], items: [item] });
       return item;
     }
-    const text = extractiveSummary([{ text: item.text }], { maxBytes: this.#deps.limits.maxMessageBytes });
+    const text = oversizeSummary(item.text, this.#deps.limits.maxMessageBytes);
     const summary = this.#summaryItem([item], text);
     this.#insert(summary);
     if (op === 'append') this.#emit({ op: 'append', ids: [item.id], items: [] });

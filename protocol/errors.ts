@@ -24,6 +24,8 @@ export interface ErrorSpec {
   readonly retryable: boolean;
   /** WebSocket close code sent right after the response (handshake errors). */
   readonly closeCode?: number;
+  /** HTTP status when the error answers an HTTP request (the JSON body is `{error: <wire error>}`). */
+  readonly httpStatus?: number;
 }
 
 const TOKEN_HINT = 'provide gateway auth token';
@@ -190,6 +192,7 @@ export const ERRORS = {
     message: 'rate limit exceeded; retry shortly',
     detailCode: 'RATE_LIMITED',
     retryable: true,
+    httpStatus: 429,
   },
   MEMORY_UNAVAILABLE: {
     code: 'UNAVAILABLE',
@@ -223,6 +226,12 @@ export const CLOSES = {
   PONG_TIMEOUT: { code: 1001, reason: 'ping timeout' },
   SERVICE_RESTART: { code: 1012, reason: 'service restart' },
   TOO_MANY_CONNECTIONS: { code: 1013, reason: 'too many connections' },
+  CONNECT_RATE_LIMITED: { code: 1013, reason: 'too many connection attempts' },
+  // Sent by the WebSocket layer (ws) on a frame it cannot accept, with an empty reason: broken framing (bad
+  // opcode, RSV bits, unmasked, oversized control frame), text that is not UTF-8, a message over maxPayloadBytes.
+  WS_PROTOCOL_ERROR: { code: 1002, reason: '' },
+  WS_INVALID_PAYLOAD: { code: 1007, reason: '' },
+  WS_MESSAGE_TOO_BIG: { code: 1009, reason: '' },
 } as const;
 export type CloseName = keyof typeof CLOSES;
 

@@ -31,9 +31,9 @@ export function optionsTable(): string {
 }
 
 export function errorsTable(): string {
-  const rows = ['| name | code | `details.code` | retryable | close | message |', '|---|---|---|---|---|---|'];
+  const rows = ['| name | code | `details.code` | retryable | close | HTTP | message |', '|---|---|---|---|---|---|---|'];
   for (const [name, spec] of Object.entries(ERRORS) as [string, ErrorSpec][]) {
-    rows.push(`| \`${name}\` | \`${spec.code}\` | ${spec.detailCode === undefined ? '' : `\`${spec.detailCode}\``} | ${spec.retryable ? 'yes' : 'no'} | ${spec.closeCode ?? ''} | ${cell(spec.message)} |`);
+    rows.push(`| \`${name}\` | \`${spec.code}\` | ${spec.detailCode === undefined ? '' : `\`${spec.detailCode}\``} | ${spec.retryable ? 'yes' : 'no'} | ${spec.closeCode ?? ''} | ${spec.httpStatus ?? ''} | ${cell(spec.message)} |`);
   }
   return rows.join('\n');
 }

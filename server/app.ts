@@ -21,6 +21,7 @@ import { TurnService } from '../workers/turn-service.js';
 import type { JobHandler } from '../workers/jobs/job-runner.js';
 import { agentProjector } from './agent-projector.js';
 import { setupAgent } from './agent-setup.js';
+import type { AuditLog } from './audit-log.js';
 import { Broadcaster } from './broadcaster.js';
 import { ChatProjector } from './chat-projector.js';
 import type { Config } from './config-options.js';
@@ -30,6 +31,7 @@ import type { Connection, Grant } from './connection.js';
 import { EventLoopMonitor } from './event-loop.js';
 import type { HandshakeContext } from './handshake.js';
 import { grantedExtensions } from './handshake.js';
+import { createHardening } from './hardening.js';
 import { registerControlUi, sendIndex } from './control-ui.js';
 import { registerHttpRoutes } from './http-routes.js';
 import { createHandlers } from './methods/index.js';
@@ -60,6 +62,8 @@ export interface GatewayDeps {
   validateResults?: boolean;
   /** More job handlers for the agent runtime, by kind (tests). */
   agentHandlers?: ReadonlyMap<string, JobHandler>;
+  /** Where audit records go; by default the gateway opens (and owns) the one the config names. */
+  audit?: AuditLog;
 }
 
 export interface Gateway {
@@ -103,6 +107,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   if (interrupted > 0) logger.warn({ interrupted }, 'runs cut off by the previous shutdown were marked interrupted');
   agent?.runtime.start();
   const broadcaster = new Broadcaster();
+  const loop = new EventLoopMonitor();
+  const hardening = createHardening({ config, store, now, broadcaster, turns, events, loop, audit: deps.audit });
+  if (agent !== undefined) hardening.metrics.setJobSource(() => agent.runtime.jobCounts());
   const services: GatewayServices = {
     config,
     store,
@@ -117,7 +124,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     modelProvider: primary?.provider ?? deps.provider.id,
     broadcaster,
     presence: new Presence(broadcaster, { serverVersion: SERVER_VERSION, startedAt, debounceMs: config.presenceDebounceMs, maxEntries: config.presenceMaxEntries }),
-    loop: new EventLoopMonitor(),
+    loop,
+    metrics: hardening.metrics,
+    limits: hardening.limits,
+    audit: hardening.audit,
     now,
     startedAt,
     version: SERVER_VERSION,
@@ -129,7 +139,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const stopProjecting = events.on(projector.handle);
   if (services.extensions.includes(ExtensionCap.MEMORY_V1)) memory.attach(broadcaster);
   const stopAgentEvents = agent?.runtime.events.on(agentProjector(broadcaster, services));
-  const router = new Router(createHandlers(services), logger, { validateResults: deps.validateResults ?? false, offered: services.extensions });
+  const router = new Router(createHandlers(services), logger, { validateResults: deps.validateResults ?? false, offered: services.extensions, ...hardening.router });
   let closing = false;
   const handshake: HandshakeContext = {
     preauthMaxPayloadBytes: config.preauthMaxPayloadBytes,
@@ -138,6 +148,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     now,
     hello: (conn, grant) => helloOk(services, conn, grant),
     opened: (conn) => opened(services, conn),
+    ...hardening.handshake,
   };
 
   const app = Fastify({ logger: false, forceCloseConnections: true });
@@ -153,10 +164,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         router,
         handshake,
         handshakeTimeoutMs: config.handshakeTimeoutMs,
-        maxBufferedBytes: config.maxBufferedBytes,
         now,
         closing: () => closing,
         left: () => services.presence.changed(),
+        ...hardening.endpoint,
       });
     },
   });
@@ -180,6 +191,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       services.presence.close();
       services.loop.close();
       await app.close();
+      hardening.close();
     })();
     return closed;
   };

@@ -74,6 +74,8 @@ const F = 'features';
 const MEM = 'memory';
 const DAY_MS = 86_400_000;
 const W = 'workers';
+const R = 'rate limits';
+const O = 'observability';
 
 export const OPTIONS = {
   config: optStr(G, 'Path of an optional JSON config file (camelCase keys).'),
@@ -111,6 +113,7 @@ export const OPTIONS = {
   memoryMaxMessageBytes: int(MEM, 32_768, 'Largest message kept as itself in a session\'s active context, in UTF-8 bytes; a longer one is stored whole and replaced in the context by an extractive summary that fits.', 256, 262_144),
   memoryMaxItems: int(MEM, 200, 'Most items (turns, summaries, documents) in one session\'s active context; past it the least recently used items are evicted to the long-term store.', 2, 100_000),
   memoryMaxTokens: int(MEM, 16_000, 'Most tokens (cl100k_base) in one session\'s active context; past it the least recently used items are evicted to the long-term store.', 64, 10_000_000),
+  memoryMaxContexts: int(MEM, 10_000, 'Session contexts held in RAM at most; past it the least recently used idle ones are unloaded (and rebuilt from the store when used again).', 1, 10_000_000),
   memorySummarizeAtPercent: int(MEM, 75, 'The memory manager summarizes a context once it holds more than this percentage of memoryMaxItems or memoryMaxTokens.', 1, 100),
   memoryKeepRecentItems: int(MEM, 8, 'Newest items of a context the memory manager never summarizes.', 0, 10_000),
   memoryStaleAfterMs: int(MEM, 3_600_000, 'A context untouched this long has its older items (all but memoryKeepRecentItems) summarized, in ms; 0: never.', 0),
@@ -129,6 +132,7 @@ export const OPTIONS = {
   maxPayloadBytes: int(L, 26_214_400, 'Largest inbound frame after hello-ok, in bytes (larger closes 1009).', 1024),
   preauthMaxPayloadBytes: int(L, 65_536, 'Largest inbound frame before hello-ok, in bytes (larger closes 1009).', 256),
   maxBufferedBytes: int(L, 52_428_800, 'Outbound bytes buffered per socket before it is closed 1008 "slow consumer".', 1024),
+  droppableBufferedBytes: int(L, 1_048_576, 'Outbound bytes buffered per socket above which droppable events (chat deltas) are skipped and counted, in bytes (capped at maxBufferedBytes).', 0),
   handshakeTimeoutMs: int(L, 15_000, 'Time from socket open to a successful connect, in ms.', 100),
   tickIntervalMs: int(L, 30_000, 'Interval of `tick` events, in ms.', 10),
   healthIntervalMs: int(L, 60_000, 'Interval of `health` events, in ms.', 10),
@@ -167,6 +171,19 @@ export const OPTIONS = {
   researchMaxFileBytes: int(W, 1_048_576, 'Largest workspace file the research worker indexes, in bytes.', 1),
   researchChunkChars: int(W, 2_000, 'Characters per indexed document chunk.', 100, 1_000_000),
   agentStatusMaxRuns: int(W, 50, 'Most runs agent.status lists.', 1, 10_000),
+  maxConnections: int(R, 20_000, 'WebSocket connections open at once, handshaking ones included; one more is closed 1013 "too many connections".', 1, 10_000_000),
+  requestsPerSec: int(R, 2_000, 'Requests per second one connection may make after hello-ok (token-bucket refill); more get RATE_LIMITED with retryAfterMs. 0: no limit.', 0),
+  requestBurst: int(R, 4_000, 'Requests one connection may make at once above its rate (token-bucket size).', 1),
+  connectsPerIpPerMin: int(R, 120, 'WebSocket connection attempts per minute per client IP; more are closed 1013 "too many connection attempts". 0: no limit.', 0),
+  connectBurstPerIp: int(R, 60, 'Connection attempts one IP may make at once above its rate.', 1),
+  authFailuresPerIpPerMin: int(R, 1, 'Failed authentications per minute per client IP (refill); beyond the burst, connect gets AUTH_RATE_LIMITED and a close 1008. 0: no limit.', 0),
+  authFailureBurstPerIp: int(R, 10, 'Failed authentications one IP may have in a row before it must wait.', 1),
+  httpRequestsPerIpPerSec: int(R, 20, 'HTTP requests (/healthz, /readyz, /status, /metrics, ...) per second per client IP; more get 429 with Retry-After. 0: no limit.', 0),
+  httpBurstPerIp: int(R, 100, 'HTTP requests one IP may make at once above its rate.', 1),
+  rateLimitLoopback: bool(R, false, 'Apply the per-IP limits (connection attempts, failed auth, HTTP) to loopback clients too. Off: local processes and clients behind a local reverse proxy share one address.'),
+
+  auditLog: bool(O, true, 'Write the audit log (auth failures, agent.control, sessions.delete, sessions.reset, memory.forget) as JSON lines.'),
+  auditLogFile: optStr(O, 'File of the audit log; default `<dataDir>/audit.log`.'),
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

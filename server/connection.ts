@@ -12,7 +12,14 @@ import { CLOSES, type WireError } from '../protocol/errors.js';
 import type { StateVersion } from '../protocol/frames.js';
 import type { ConnectParams } from '../protocol/methods/connect.js';
 import type { MethodScope } from '../protocol/scopes.js';
-import { Outbound } from './outbound.js';
+import { Outbound, type OutboundPolicy } from './outbound.js';
+import type { RequestLimiter } from './rate-limits.js';
+
+/**
+ * After a slow-consumer close the close frame waits behind the unread backlog; past this many ms the socket is
+ * destroyed, so a client that reads nothing does not hold up to `maxBufferedBytes` for ws's 30 s close timeout.
+ */
+export const SLOW_CONSUMER_TERMINATE_MS = 5_000;
 
 export type ConnectionPhase = 'challenge' | 'open' | 'closed';
 
@@ -47,6 +54,8 @@ export class Connection {
   /** Answered the last WebSocket ping. */
   alive = true;
   framesIn = 0;
+  /** This connection's request budget after hello-ok; undefined when requests are not limited. */
+  requestLimiter: RequestLimiter | undefined;
   #seq = 0;
 
   constructor(
@@ -54,11 +63,11 @@ export class Connection {
     tcp: Socket | undefined,
     readonly remoteAddress: string | undefined,
     readonly hasOrigin: boolean,
-    maxBufferedBytes: number,
+    outboundPolicy: OutboundPolicy,
     logger: Logger,
   ) {
     this.#parentLogger = logger;
-    this.outbound = new Outbound(ws, tcp, maxBufferedBytes, () => this.close(CLOSES.SLOW_CONSUMER.code, CLOSES.SLOW_CONSUMER.reason));
+    this.outbound = new Outbound(ws, tcp, outboundPolicy, () => this.#slowConsumer());
   }
 
   /** The connection's logger (`connId` bound), made on first use: most connections never log. */
@@ -107,6 +116,13 @@ export class Connection {
       this.logger.debug({ err }, 'close failed; terminating');
       this.ws.terminate();
     }
+  }
+
+  #slowConsumer(): void {
+    if (this.phase === 'closed') return;
+    this.logger.warn({ bufferedBytes: this.outbound.bufferedBytes }, 'slow consumer: closing');
+    this.close(CLOSES.SLOW_CONSUMER.code, CLOSES.SLOW_CONSUMER.reason);
+    setTimeout(() => this.ws.terminate(), SLOW_CONSUMER_TERMINATE_MS).unref();
   }
 
   /** Marks the connection closed after the socket went away by itself. */

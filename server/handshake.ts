@@ -24,6 +24,10 @@ export interface HandshakeContext {
   hello: (conn: Connection, grant: Grant) => HelloOk;
   /** Called once the hello-ok went out. */
   opened: (conn: Connection) => void;
+  /** Ms until this connection's address may try to authenticate again (0: now); checked before the secret. */
+  authRetryAfter?: (conn: Connection) => number;
+  /** A connect was refused for its credentials or device proof (`secret`: the shared secret was wrong or missing). */
+  authFailed?: (conn: Connection, error: GatewayError, secret: boolean) => void;
 }
 
 /** WebSocket close reasons are limited to 123 bytes. */
@@ -89,10 +93,14 @@ function admit(conn: Connection, params: ConnectParams, ctx: HandshakeContext): 
   const role = params.role ?? 'operator';
   // brainstem serves operators; the node role (device hosts) is not implemented.
   if (!isRole(role) || role !== 'operator') return new GatewayError('INVALID_ROLE');
+  if (ctx.token !== undefined) {
+    const retryAfterMs = ctx.authRetryAfter?.(conn) ?? 0;
+    if (retryAfterMs > 0) return authRefused(conn, ctx, rateLimited(retryAfterMs), false);
+  }
   const auth = authenticate(params.auth, ctx.token);
-  if (!auth.ok) return new GatewayError(auth.error, { details: auth.details });
+  if (!auth.ok) return authRefused(conn, ctx, new GatewayError(auth.error, { details: auth.details }), true);
   const device = verifyDevice(params, role, conn.nonce, ctx.now());
-  if (!device.ok) return new GatewayError(device.error, { details: { reason: device.reason } });
+  if (!device.ok) return authRefused(conn, ctx, new GatewayError(device.error, { details: { reason: device.reason } }), false);
   const asked = params.caps ?? [];
   const scopes = [...new Set(params.scopes ?? [])];
   return {
@@ -107,6 +115,19 @@ function admit(conn: Connection, params: ConnectParams, ctx: HandshakeContext): 
     authMethod: auth.method,
     connectedAt: ctx.now(),
   };
+}
+
+function authRefused(conn: Connection, ctx: HandshakeContext, error: GatewayError, secret: boolean): GatewayError {
+  ctx.authFailed?.(conn, error, secret);
+  return error;
+}
+
+/** OpenClaw's AUTH_RATE_LIMITED refusal: retryable, with the wait in `retryAfterMs` (and in details). */
+function rateLimited(retryAfterMs: number): GatewayError {
+  return new GatewayError('AUTH_RATE_LIMITED', {
+    details: { authReason: 'rate_limited', canRetryWithDeviceToken: false, recommendedNextStep: 'wait_then_retry', retryAfterMs },
+    retryAfterMs,
+  });
 }
 
 /** Extension capabilities a client asked for that the gateway grants, in the order asked. */

@@ -65,6 +65,7 @@ export function setupMemory(deps: MemorySetupDeps): GatewayMemory {
     limits: { maxMessageBytes: config.memoryMaxMessageBytes, maxItems: config.memoryMaxItems, maxTokens: config.memoryMaxTokens },
     longTerm,
     snapshotIntervalMs: config.memorySnapshotIntervalMs,
+    maxContexts: config.memoryMaxContexts,
     now,
     logger,
   });

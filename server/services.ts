@@ -8,10 +8,13 @@ import type { ModelInfo, ModelProvider } from '../workers/providers/types.js';
 import type { SessionService } from '../workers/session-service.js';
 import type { TurnService } from '../workers/turn-service.js';
 import type { GatewayAgent } from './agent-setup.js';
+import type { AuditLog } from './audit-log.js';
 import type { Broadcaster } from './broadcaster.js';
 import type { EventLoopMonitor } from './event-loop.js';
+import type { GatewayMetrics } from './metrics.js';
 import type { GatewayMemory } from './memory-setup.js';
 import type { Presence } from './presence.js';
+import type { RateLimits } from './rate-limits.js';
 
 export interface GatewayServices {
   readonly config: Config;
@@ -33,6 +36,10 @@ export interface GatewayServices {
   readonly broadcaster: Broadcaster;
   readonly presence: Presence;
   readonly loop: EventLoopMonitor;
+  readonly metrics: GatewayMetrics;
+  readonly limits: RateLimits;
+  /** Security-relevant acts: auth failures, session deletes and resets, agent.control, memory.forget. */
+  readonly audit: AuditLog;
   readonly now: () => number;
   readonly startedAt: number;
   readonly version: string;

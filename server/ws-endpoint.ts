@@ -1,6 +1,6 @@
 /**
- * The life of one socket: challenge on open, handshake frames until hello-ok, then requests through the
- * router; handshake timeout; cleanup and presence on close.
+ * The life of one socket: admission (connection cap, per-IP attempts), challenge on open, handshake frames
+ * until hello-ok, then requests through the router; handshake timeout; cleanup and presence on close.
  */
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket, RawData } from 'ws';
@@ -10,6 +10,8 @@ import { CLOSES } from '../protocol/errors.js';
 import type { Broadcaster } from './broadcaster.js';
 import { Connection } from './connection.js';
 import { handleHandshakeFrame, type HandshakeContext } from './handshake.js';
+import type { OutboundPolicy } from './outbound.js';
+import type { RateLimits } from './rate-limits.js';
 import type { Router } from './router.js';
 
 export interface EndpointContext {
@@ -18,7 +20,8 @@ export interface EndpointContext {
   router: Router;
   handshake: HandshakeContext;
   handshakeTimeoutMs: number;
-  maxBufferedBytes: number;
+  outbound: OutboundPolicy;
+  limits: RateLimits;
   now: () => number;
   /** True once shutdown began: new sockets are closed at once. */
   closing: () => boolean;
@@ -26,7 +29,12 @@ export interface EndpointContext {
   left: (conn: Connection) => void;
   /** Counts frames in, for metrics. */
   frameIn?: (bytes: number) => void;
+  /** A socket was accepted (`refused` undefined) or refused before its challenge. */
+  admitted?: (refused: 'connections' | 'connects' | undefined) => void;
 }
+
+/** How long a refused socket gets to complete the closing handshake before it is destroyed, in ms. */
+export const REFUSED_SOCKET_TERMINATE_MS = 1_000;
 
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -34,8 +42,25 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
-export function acceptSocket(ws: WebSocket, req: IncomingMessage, ctx: EndpointContext): Connection {
-  const conn = new Connection(ws, req.socket, req.socket.remoteAddress, req.headers.origin !== undefined, ctx.maxBufferedBytes, ctx.logger);
+/**
+ * Takes over an upgraded socket; undefined when it was refused at once: over the connection cap (close 1013
+ * "too many connections") or over its IP's connection-attempt rate (close 1013 "too many connection attempts").
+ * Both are "try again later" closes a client can read; no challenge is sent.
+ */
+export function acceptSocket(ws: WebSocket, req: IncomingMessage, ctx: EndpointContext): Connection | undefined {
+  const ip = req.socket.remoteAddress;
+  const refusal = ctx.closing() ? undefined : ctx.limits.admitSocket(ip, ctx.broadcaster.size);
+  ctx.admitted?.(refusal?.limit);
+  if (refusal !== undefined) {
+    const close = refusal.limit === 'connections' ? CLOSES.TOO_MANY_CONNECTIONS : CLOSES.CONNECT_RATE_LIMITED;
+    ctx.logger.debug({ ip, limit: refusal.limit, retryAfterMs: refusal.retryAfterMs }, 'connection refused');
+    ws.on('error', () => undefined);
+    ws.close(close.code, close.reason);
+    // A refused client that never answers the close frame is not kept for ws's 30 s close timeout.
+    setTimeout(() => ws.terminate(), REFUSED_SOCKET_TERMINATE_MS).unref();
+    return undefined;
+  }
+  const conn = new Connection(ws, req.socket, ip, req.headers.origin !== undefined, ctx.outbound, ctx.logger);
   if (ctx.closing()) {
     conn.close(CLOSES.SERVICE_RESTART.code, CLOSES.SERVICE_RESTART.reason);
     return conn;
@@ -53,6 +78,7 @@ export function acceptSocket(ws: WebSocket, req: IncomingMessage, ctx: EndpointC
     if (conn.phase === 'challenge') {
       handleHandshakeFrame(conn, data, ctx.handshake);
       if (conn.phase !== 'challenge') clearTimeout(handshakeTimer);
+      if (conn.open) conn.requestLimiter = ctx.limits.requestBucket();
     } else if (conn.phase === 'open') {
       void ctx.router.dispatch(conn, data);
     }

@@ -202,6 +202,11 @@ export class TurnService {
     return this.#scheduler.stats();
   }
 
+  /** Turns waiting in the longest session lane. */
+  deepestQueue(): number {
+    return this.#scheduler.deepestQueue();
+  }
+
   /** Drops idempotency records past their lifetime; returns how many. */
   sweep(): number {
     return this.#deps.store.idempotency.sweep(this.#deps.now());

@@ -5,6 +5,7 @@
 import { GatewayError } from '../../protocol/errors.js';
 import { MEMORY_QUERY_DEFAULT_LIMIT, MEMORY_RECALL_DEFAULT_LIMIT } from '../../protocol/methods/memory.js';
 import { decodeCursor } from '../../memory/memory-api.js';
+import { actorOf } from '../audit-log.js';
 import type { GatewayServices } from '../services.js';
 import { resolveSession } from './session-keys.js';
 import type { HandlerGroup } from './types.js';
@@ -49,10 +50,9 @@ export function memoryHandlers(services: GatewayServices): HandlerGroup<MemoryMe
         throw invalid('memory.forget', 'ids, sessionKey or before is required');
       }
       available();
-      const forgotten = services.memory.api.forget(
-        { ids: params.ids, sessionKey: sessionKey(params.sessionKey), before: params.before },
-        { connId: ctx.conn.connId, clientId: ctx.conn.grant?.client.id ?? 'unknown' },
-      );
+      const selection = { ids: params.ids, sessionKey: sessionKey(params.sessionKey), before: params.before };
+      const forgotten = services.memory.api.forget(selection, { connId: ctx.conn.connId, clientId: ctx.conn.grant?.client.id ?? 'unknown' });
+      services.audit.memoryForget(actorOf(ctx.conn), { memoryIds: forgotten, requested: Object.fromEntries(Object.entries(selection).filter(([, v]) => v !== undefined)) });
       return { forgotten };
     },
   };

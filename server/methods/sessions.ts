@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../protocol/errors.js';
+import { actorOf } from '../audit-log.js';
 import type { MethodParams, MethodResult } from '../../protocol/registry.js';
 import type { SettingsPatch } from '../../memory/sessions-store.js';
 import type { SessionRecord } from '../../memory/types.js';
@@ -102,13 +103,18 @@ export function sessionsHandlers(services: GatewayServices): HandlerGroup<Sessio
       const { key, agentId } = resolve(params.key, params.agentId);
       return entry(services.sessions.patch(key, agentId, pickSettings(params), params.expectedSessionId));
     },
-    'sessions.reset': (params) => {
+    'sessions.reset': (params, ctx) => {
       const { key, agentId } = resolve(params.key, params.agentId);
-      return entry(services.sessions.reset(key, agentId, params.reason ?? 'reset', params.expectedSessionId));
+      const reason = params.reason ?? 'reset';
+      const session = services.sessions.reset(key, agentId, reason, params.expectedSessionId);
+      services.audit.sessionsReset(actorOf(ctx.conn), { key, reason, sessionId: session.sessionId });
+      return entry(session);
     },
-    'sessions.delete': (params) => {
+    'sessions.delete': (params, ctx) => {
       const { key } = resolve(params.key, params.agentId);
-      const deleted = services.sessions.delete(key, { deleteTranscript: params.deleteTranscript ?? true, archivedOnly: params.archivedOnly ?? false });
+      const deleteTranscript = params.deleteTranscript ?? true;
+      const deleted = services.sessions.delete(key, { deleteTranscript, archivedOnly: params.archivedOnly ?? false });
+      services.audit.sessionsDelete(actorOf(ctx.conn), { key, deleted, deleteTranscript });
       return { ok: true as const, key, deleted, archived: [] };
     },
     'sessions.compact': (params) => {

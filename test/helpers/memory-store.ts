@@ -24,15 +24,18 @@ export interface MemoryFixture {
   restart(): MemoryFixture;
 }
 
-export function memoryFixture(options: { limits?: Partial<ContextLimits>; dir?: string; store?: Omit<StoreOptions, 'logger'> } = {}): MemoryFixture {
+export function memoryFixture(
+  options: { limits?: Partial<ContextLimits>; dir?: string; store?: Omit<StoreOptions, 'logger'>; longTerm?: boolean; maxContexts?: number } = {},
+): MemoryFixture {
   const dir = options.dir ?? tempDir('brainstem-memory-');
   const logger = pino({ level: 'silent' });
   const store = openStore(dir, logger, options.store);
   const memory = new MemoryService({
     store,
     limits: { maxMessageBytes: 4_096, maxItems: 100, maxTokens: 20_000, ...options.limits },
-    longTerm: true,
+    longTerm: options.longTerm ?? true,
     snapshotIntervalMs: 60_000,
+    ...(options.maxContexts === undefined ? {} : { maxContexts: options.maxContexts }),
     now: Date.now,
     logger,
   });

@@ -76,8 +76,8 @@ export class RawClient {
     ws.on('error', () => undefined);
   }
 
-  /** Opens a socket and waits for `connect.challenge`. */
-  static async open(url: string, options: { headers?: Record<string, string> } = {}): Promise<RawClient> {
+  /** Opens a socket and waits for `connect.challenge` (with `challenge: false`, only for the socket to open). */
+  static async open(url: string, options: { headers?: Record<string, string>; challenge?: boolean } = {}): Promise<RawClient> {
     const ws = new WebSocket(url, { headers: options.headers, maxPayload: 64 * 1024 * 1024 });
     const client = new RawClient(ws);
     onTestFinished(() => client.terminate());
@@ -85,7 +85,7 @@ export class RawClient {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    await client.next((f) => f.event === 'connect.challenge');
+    if (options.challenge !== false) await client.next((f) => f.event === 'connect.challenge');
     return client;
   }
 

@@ -1,11 +1,13 @@
 /**
  * The real `brainstem` CLI as a child process (`node --import tsx server/cli.ts`), for tests of what only a
- * process shows: stdout/stderr, exit codes, signals, kill -9. Killed with SIGKILL when the test finishes.
+ * process shows: stdout/stderr, exit codes, signals, kill -9, memory. Killed with SIGKILL when the test finishes
+ * (or, with `killAfterTest: false` for beforeAll-scoped children, when the caller says so).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { onTestFinished } from 'vitest';
 import { TOKEN_FILE } from '../../server/token.js';
 import { tempDir } from './temp-dir.js';
@@ -25,6 +27,10 @@ export interface Exit {
 export interface CliOptions {
   /** Arguments after `server/cli.ts`. */
   args?: readonly string[];
+  /** Node flags after `--import tsx` (so they may import .ts files), e.g. MEMORY_PROBE_NODE_ARGS. */
+  nodeArgs?: readonly string[];
+  /** Kill the child when the current test finishes (default true); false when started in beforeAll. */
+  killAfterTest?: boolean;
   /** Added to the environment; `BRAINSTEM_*` and `OPENAI_API_KEY` of the test runner are never passed on. */
   env?: Record<string, string>;
 }
@@ -69,14 +75,16 @@ interface Started {
 }
 
 function start(options: CliOptions): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...(options.nodeArgs ?? []), CLI, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+  if (options.killAfterTest !== false) {
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+  }
   const stdout: string[] = [];
   const stderr: string[] = [];
   const listeners = new Set<(line: string) => void>();
@@ -114,12 +122,12 @@ function collectLines(stream: NodeJS.ReadableStream | null, push: (line: string)
 
 /** Starts the CLI on port 0 and waits for its `brainstem listening on ws://...` line. */
 export async function spawnGateway(options: SpawnOptions = {}): Promise<SpawnedGateway> {
-  const dataDir = options.dataDir ?? tempDir('brainstem-cli-');
+  const dataDir = options.dataDir ?? (options.killAfterTest === false ? mkdtempSync(join(tmpdir(), 'brainstem-cli-')) : tempDir('brainstem-cli-'));
   // The workspace defaults to ./workspace, which the CLI creates: keep it out of the repository.
   const workspace = options.args?.includes('--workspace') ? [] : ['--workspace', join(dataDir, 'workspace')];
   const token = options.token === undefined ? [] : ['--token', options.token];
   const args = ['--port', '0', '--data-dir', dataDir, ...workspace, ...token, ...(options.args ?? [])];
-  const started = start({ args, env: options.env });
+  const started = start({ ...options, args });
   const timeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
   const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
     const fail = (why: string): void => {
@@ -183,4 +191,32 @@ export async function runCli(options: CliOptions & { timeoutMs?: number } = {}):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Node flags that make a spawned gateway answer `memorySample` (see process-memory-probe.ts). */
+export const MEMORY_PROBE_NODE_ARGS: readonly string[] = ['--expose-gc', '--import', pathToFileURL(join(REPO_ROOT, 'test/helpers/process-memory-probe.ts')).href];
+
+export interface MemorySample {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** Asks a gateway started with MEMORY_PROBE_NODE_ARGS for its memory after two forced garbage collections. */
+export async function memorySample(gateway: SpawnedGateway, timeoutMs = 10_000): Promise<MemorySample> {
+  const from = gateway.stdout.length;
+  gateway.child.kill('SIGUSR2');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = gateway.stdout.slice(from).find((l) => l.startsWith('memory {'));
+    if (line !== undefined) return JSON.parse(line.slice('memory '.length)) as MemorySample;
+    if (Date.now() > deadline) throw new Error(`no memory line within ${timeoutMs} ms (was the gateway started with MEMORY_PROBE_NODE_ARGS?)`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Whether the child is still running. */
+export function running(gateway: SpawnedGateway): boolean {
+  return gateway.child.exitCode === null && gateway.child.signalCode === null;
 }

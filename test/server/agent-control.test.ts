@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AgentBlockedPayload, AgentPlanPayload } from '../../protocol/methods/agent-plan.js';
 import type { JobHandler } from '../../workers/jobs/job-runner.js';
@@ -5,6 +7,8 @@ import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gatew
 import { RawClient, payloadOf, resultOf } from '../helpers/raw-client.js';
 import { isChat, roundTrip } from '../helpers/turns.js';
 import { isEvent, planClient, progressOf, sendGoal } from '../helpers/agent-plan.js';
+import { sampleValue, scrape } from '../helpers/metrics-text.js';
+import { AUDIT_LOG_FILE } from '../../server/hardening.js';
 
 /** A job handler that runs until its signal aborts; it records what started and what was aborted. */
 function untilAborted(): { handler: JobHandler; started: string[]; aborted: string[] } {
@@ -176,6 +180,23 @@ describe('agent.control', () => {
     expect(stop.affected).toEqual(['first', 'second']);
     await watcher.event('chat', isChat('first', 'aborted'));
     await watcher.event('chat', isChat('second', 'aborted'));
+  });
+
+  it('writes every agent.control to the audit log, and /metrics counts the jobs by state', async () => {
+    const gw = await startTestGateway();
+    const watcher = await planClient(gw.url, TEST_TOKEN);
+    await sendGoal(watcher, 'main', 'audited', 'Ship:\n1. Approve the release');
+    const plan = await planOf(watcher, 'audited');
+    await watcher.event('chat', isChat('audited', 'final'));
+    const taskId = plan.tasks[0]?.taskId as string;
+    resultOf(await watcher.request('agent.control', { action: 'cancel', taskId }), 'agent.control');
+    const lines = readFileSync(join(gw.dataDir, AUDIT_LOG_FILE), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l.event === 'agent.control')).toEqual([
+      expect.objectContaining({ event: 'agent.control', action: 'cancel', taskId, affected: [taskId], actor: expect.objectContaining({ clientId: 'test' }) }),
+    ]);
+    const { text } = await scrape(gw.url);
+    expect(sampleValue(text, 'brainstem_jobs', { state: 'failed' })).toBe(1);
+    expect(sampleValue(text, 'brainstem_jobs', { state: 'dead' })).toBe(0);
   });
 
   it('answers an unknown run, an unknown task and a missing target with structured errors', async () => {

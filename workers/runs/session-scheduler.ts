@@ -108,6 +108,13 @@ export class SessionScheduler {
     return { running: this.#running, queued: this.#queued, sessions: this.#lanes.size };
   }
 
+  /** Jobs waiting in the longest lane (O(lanes); for metrics at scrape time). */
+  deepestQueue(): number {
+    let deepest = 0;
+    for (const lane of this.#lanes.values()) deepest = Math.max(deepest, lane.queue.length);
+    return deepest;
+  }
+
   /** Cancels everything queued and waits for the active runs to end (they should be cancelled by the caller). */
   async drain(reason: 'shutdown' | 'interrupted'): Promise<void> {
     for (const [sessionKey, lane] of this.#lanes) {
