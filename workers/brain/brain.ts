@@ -16,6 +16,7 @@
  * The run's signal bounds every wait; a stop cancels the plan's unfinished tasks at once, a shutdown leaves
  * them to run after the restart.
  */
+import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { IdentityService } from '../../identity/types.js';
 import { ExecutionWorker } from '../agent/execution-worker.js';
@@ -92,6 +93,10 @@ export class Brain implements TurnBrain {
       return await this.#work(run, executed, admitted);
     } catch (err) {
       if (!run.signal.aborted) this.#deps.logger.error({ err, runId: run.ref.runId }, 'the brain failed after the reply; the turn keeps its reply');
+      // Stopped: the run's signal and its tasks are aborted already, and agent.status says so. Storing and
+      // announcing its ending waits for the next event-loop phase, so the answer to the stop is not held
+      // back behind that work (it is flushed once the current phase's microtasks are done).
+      else await setImmediate();
       return this.#ending(run, executed);
     } finally {
       admitted?.reservation.release();
