@@ -1,13 +1,29 @@
 /**
  * MemoryIDs: ULIDs from a monotonic factory, so ids are unique, stable forever and sort by creation time
- * even when many are made in the same millisecond.
+ * even when many are made in the same millisecond. Their random part comes from crypto randomness drawn in
+ * pooled blocks (the ulid package's default PRNG makes one native call per character).
  */
+import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
-
-const next = monotonicFactory();
 
 export type MemoryId = string;
 
+/** Random bytes fetched from the OS at once. */
+const POOL_BYTES = 4_096;
+const pool = new Uint8Array(POOL_BYTES);
+let next = POOL_BYTES;
+
+/** A crypto-random number in [0, 1) with 8 bits of randomness, as the ulid package expects from a PRNG. */
+function pooledRandom(): number {
+  if (next === POOL_BYTES) {
+    randomFillSync(pool);
+    next = 0;
+  }
+  return (pool[next++] as number) / 256;
+}
+
+const factory = monotonicFactory(pooledRandom);
+
 export function newMemoryId(now: number = Date.now()): MemoryId {
-  return next(now);
+  return factory(now);
 }

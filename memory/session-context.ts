@@ -43,7 +43,10 @@ export class SessionContext {
   readonly sessionId: string;
   readonly #items: ContextItem[] = [];
   readonly #byId = new Map<MemoryId, ContextItem>();
-  readonly #pins = new Map<MemoryId, number>();
+  /** Live leases: each holds the items of one run's prompt. */
+  readonly #leases = new Set<readonly ContextItem[]>();
+  /** Ids held by live leases, built when first asked after the leases changed. */
+  #pinned: Set<MemoryId> | undefined;
   readonly #queue: MutationQueue;
   readonly #deps: SessionContextDeps;
   #tokens = 0;
@@ -89,11 +92,17 @@ export class SessionContext {
 
   /** No run holds an item and no operation waits: the context may leave RAM. */
   get quiet(): boolean {
-    return this.#pins.size === 0 && this.#queue.waiting === 0;
+    return this.#leases.size === 0 && this.#queue.waiting === 0;
   }
 
   isPinned(id: MemoryId): boolean {
-    return (this.#pins.get(id) ?? 0) > 0;
+    // A lease takes what the context holds: an id the context does not hold (a new turn) is never leased.
+    if (this.#leases.size === 0 || !this.#byId.has(id)) return false;
+    if (this.#pinned === undefined) {
+      this.#pinned = new Set();
+      for (const items of this.#leases) for (const item of items) this.#pinned.add(item.id);
+    }
+    return this.#pinned.has(id);
   }
 
   /** The queue's apply trace (only with `trace: true`). */
@@ -127,18 +136,17 @@ export class SessionContext {
     const own = userItemId === undefined ? undefined : this.#byId.get(userItemId);
     const items = this.#items.filter((item) => item !== own && !(userItemId !== undefined && item.kind === 'turn' && item.role === 'user' && item.id > userItemId));
     if (own !== undefined) items.push(own);
-    for (const item of items) this.#pins.set(item.id, (this.#pins.get(item.id) ?? 0) + 1);
+    // Pinning is the lease itself: which ids are held is worked out only when an operation asks.
+    this.#leases.add(items);
+    this.#pinned = undefined;
     let released = false;
     return {
       items,
       release: () => {
         if (released) return;
         released = true;
-        for (const item of items) {
-          const left = (this.#pins.get(item.id) ?? 1) - 1;
-          if (left <= 0) this.#pins.delete(item.id);
-          else this.#pins.set(item.id, left);
-        }
+        this.#leases.delete(items);
+        this.#pinned = undefined;
         this.#queue.drain();
         this.#enforceLimits(undefined);
       },
@@ -248,14 +256,17 @@ export class SessionContext {
     const { maxItems, maxTokens } = this.#deps.limits;
     if (this.#items.length <= maxItems && this.#tokens <= maxTokens) return;
     const newest = this.#items.at(-1);
-    const candidates = this.#items
-      .filter((item) => item !== newest && item.id !== keep && !this.isPinned(item.id))
-      .sort((a, b) => a.touchedAt - b.touchedAt || (a.anchor < b.anchor ? -1 : 1));
     const evicted: ContextItem[] = [];
-    for (const item of candidates) {
-      if (this.#items.length <= maxItems && this.#tokens <= maxTokens) break;
-      this.#remove(item);
-      evicted.push(item);
+    // Usually one or two items over: take the least recently touched by a scan rather than sorting them all.
+    while (this.#items.length > maxItems || this.#tokens > maxTokens) {
+      let oldest: ContextItem | undefined;
+      for (const item of this.#items) {
+        if (item === newest || item.id === keep || this.isPinned(item.id)) continue;
+        if (oldest === undefined || item.touchedAt < oldest.touchedAt || (item.touchedAt === oldest.touchedAt && item.anchor < oldest.anchor)) oldest = item;
+      }
+      if (oldest === undefined) break;
+      this.#remove(oldest);
+      evicted.push(oldest);
     }
     if (evicted.length > 0) this.#emit({ op: 'evict', ids: evicted.map((item) => item.id), items: [], reason: LIMIT_EVICTION_REASON });
   }

@@ -37,6 +37,9 @@ export type AcceptTurnResult =
 export interface FinishTurnInput {
   runId: string;
   idempotencyKey: string;
+  /** Where the run lives, when the caller knows (saves reading the run row). */
+  sessionKey?: string;
+  sessionId?: string;
   end: RunEnd;
   assistantMessage: TranscriptMessage | undefined;
   outcome: 'ok' | 'error';
@@ -105,16 +108,15 @@ export class TurnStore {
 
   #finishTx(input: FinishTurnInput): StoredMessage | undefined {
     const { sessions, transcript, runs, idempotency } = this.stores;
-    const run = runs.get(input.runId);
+    const where = input.sessionKey !== undefined && input.sessionId !== undefined ? { sessionKey: input.sessionKey, sessionId: input.sessionId } : runs.get(input.runId);
     runs.end(input.runId, input.end);
     idempotency.complete(input.idempotencyKey, input.outcome, input.response, input.expiresAt);
-    if (run === undefined) return undefined;
-    const session = sessions.get(run.sessionKey);
-    if (session === undefined) return undefined;
+    // The session may have been deleted while the run went on: then there is nowhere to store the reply.
+    if (where === undefined || !sessions.exists(where.sessionKey)) return undefined;
     if (input.end.usage !== undefined) {
-      sessions.addTokens(session.key, input.end.usage.input ?? 0, input.end.usage.output ?? 0);
+      sessions.addTokens(where.sessionKey, input.end.usage.input ?? 0, input.end.usage.output ?? 0);
     }
     if (input.assistantMessage === undefined) return undefined;
-    return transcript.append(session.key, run.sessionId, input.assistantMessage, input.runId);
+    return transcript.append(where.sessionKey, where.sessionId, input.assistantMessage, input.runId);
   }
 }

@@ -78,6 +78,11 @@ export class Broadcaster {
     else this.#sessionsSubscribers.delete(conn);
   }
 
+  /** Connections that asked for `sessions.changed`. */
+  get sessionsSubscriberCount(): number {
+    return this.#sessionsSubscribers.size;
+  }
+
   get size(): number {
     return this.#conns.size;
   }

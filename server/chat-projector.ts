@@ -49,7 +49,10 @@ export class ChatProjector {
       case 'message.stored':
         return this.#messageStored(event.message);
       case 'session.changed': {
-        const session = event.session === undefined ? undefined : sessionRow(event.session, this.options.openRunIds(event.sessionKey));
+        // Read the session row only when somebody listens (every turn ends with one of these).
+        if (this.broadcaster.sessionsSubscriberCount === 0) return;
+        const record = event.session();
+        const session = record === undefined ? undefined : sessionRow(record, this.options.openRunIds(event.sessionKey));
         this.broadcaster.broadcast('sessions.changed', {
           sessionKey: event.sessionKey,
           agentId: event.agentId,

@@ -1,6 +1,9 @@
 /**
  * The outbound side of one socket. Backpressure policy (STYLE §6, README "Slow consumers"): before each send
- * look at the socket's buffered bytes (ws's queue plus the TCP socket's writable buffer);
+ * look at the socket's backlog — bytes buffered (ws's queue plus the TCP socket's writable buffer) that were
+ * queued in earlier event-loop turns and are still not drained. What this turn queued is not backlog: frames are
+ * corked until the next tick, so a burst (a batch of runs ending together) would otherwise look like a slow
+ * client. One socket thus holds at most `maxBufferedBytes` of backlog plus one turn's frames.
  * - above `droppableBufferedBytes` a droppable event (a chat delta) is skipped and counted — the client has
  *   fallen behind, and the next delta and the final event carry the whole text anyway;
  * - above `maxBufferedBytes` anything else closes the client with 1008 "slow consumer", and nothing more is
@@ -31,8 +34,11 @@ export class Outbound {
   readonly stats: OutboundStats = { framesOut: 0, bytesOut: 0, droppedEvents: 0, slowConsumerCloses: 0 };
   readonly #dropAbove: number;
   #corked = false;
+  /** Bytes handed to ws since the socket was corked (this event-loop turn's frames). */
+  #thisTurn = 0;
   readonly #uncork = (): void => {
     this.#corked = false;
+    this.#thisTurn = 0;
     this.tcp?.uncork();
   };
 
@@ -53,7 +59,7 @@ export class Outbound {
   /** Sends one frame; returns false when it was not sent (closed, dropped as slow, or slow-consumer close). */
   send(text: string, droppable: boolean): boolean {
     if (this.ws.readyState !== this.ws.OPEN) return false;
-    const buffered = this.ws.bufferedAmount;
+    const buffered = this.ws.bufferedAmount - this.#thisTurn;
     if (droppable && buffered > this.#dropAbove) {
       this.#count('droppedEvents', 1);
       return false;
@@ -70,6 +76,7 @@ export class Outbound {
     }
     this.ws.send(text);
     const bytes = Buffer.byteLength(text);
+    if (this.#corked) this.#thisTurn += bytes;
     this.#count('framesOut', 1);
     this.#count('bytesOut', bytes);
     return true;

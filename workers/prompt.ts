@@ -6,6 +6,7 @@
  * summaries of several items and document chunks go into the system part, as memory the model may use.
  */
 import type { ContextItem } from '../memory/memory-types.js';
+import { countTokens } from '../memory/tokens.js';
 import type { IdentityPacket } from '../identity/types.js';
 import type { ModelMessage } from './providers/types.js';
 
@@ -27,6 +28,41 @@ export const MEMORY_HEADING = 'Memory of this session (summaries of earlier conv
 function memoryLine(item: ContextItem): string {
   if (item.kind === 'document' && item.document !== undefined) return `[document ${item.document.path} #${item.document.chunk}] ${item.text}`;
   return `[summary] ${item.text}`;
+}
+
+/** A prompt and its size in tokens (cl100k_base), counted from the items' cached counts. */
+export interface BuiltPrompt {
+  messages: ModelMessage[];
+  tokens: number;
+}
+
+/** Token counts of identity system prompts, by packet hash (a few packets live at a time). */
+const identityTokens = new Map<string, number>();
+/** Identity packets remembered at most; the map is cleared past it. */
+const IDENTITY_TOKEN_CACHE = 64;
+
+function systemPromptTokens(identity: IdentityPacket | undefined): number {
+  if (identity === undefined) return 0;
+  let tokens = identityTokens.get(identity.hash);
+  if (tokens === undefined) {
+    if (identityTokens.size >= IDENTITY_TOKEN_CACHE) identityTokens.clear();
+    tokens = countTokens(identity.systemPrompt);
+    identityTokens.set(identity.hash, tokens);
+  }
+  return tokens;
+}
+
+/** The model messages and the prompt's token count (items' cached counts; only new text is counted). */
+export function buildPrompt(input: PromptInput): BuiltPrompt {
+  const messages = buildModelMessages(input);
+  let tokens = systemPromptTokens(input.identity) + (input.extraSystemPrompt === undefined ? 0 : countTokens(input.extraSystemPrompt));
+  let hasOwn = false;
+  for (const item of input.items) {
+    tokens += item.tokens;
+    if (item.id === input.userMessage?.id) hasOwn = true;
+  }
+  if (!hasOwn && input.userMessage !== undefined && messages.at(-1)?.content === input.userMessage.text) tokens += countTokens(input.userMessage.text);
+  return { messages, tokens };
 }
 
 export function buildModelMessages(input: PromptInput): ModelMessage[] {

@@ -35,7 +35,8 @@ export type RuntimeEvent =
   | { type: 'run.status'; run: RunRef; phase: string; detail?: Record<string, unknown> }
   | { type: 'run.ended'; run: RunRef; ended: RunEnded }
   | { type: 'message.stored'; message: StoredMessage }
-  | { type: 'session.changed'; sessionKey: string; agentId: string; reason: string; session: SessionRecord | undefined };
+  /** `session` reads the row when called: only when someone listens for session changes. */
+  | { type: 'session.changed'; sessionKey: string; agentId: string; reason: string; session: () => SessionRecord | undefined };
 
 export type RuntimeListener = (event: RuntimeEvent) => void;
 

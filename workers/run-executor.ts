@@ -13,7 +13,7 @@ import type { ErrorKind } from '../protocol/events.js';
 import type { MemoryService } from '../memory/memory-service.js';
 import type { Store } from '../memory/store.js';
 import type { IdentityService } from '../identity/types.js';
-import { buildModelMessages } from './prompt.js';
+import { buildPrompt } from './prompt.js';
 import { ProviderError, type ModelProvider } from './providers/types.js';
 import type { ActiveRun } from './runs/active-run.js';
 import type { RunEnded, RuntimeEvents } from './run-events.js';
@@ -47,14 +47,14 @@ export async function executeRun(run: ActiveRun, deps: ExecutorDeps): Promise<Ex
   // The run's items are pinned until it ends: memory operations on them wait (SessionContext).
   const lease = deps.memory.lease(run.ref.sessionKey, run.sessionId, run.userMessageId);
   try {
-    const messages = buildModelMessages({
+    const { messages, tokens } = buildPrompt({
       identity: deps.identity?.packet(run.ref.agentId),
       extraSystemPrompt: run.request.extraSystemPrompt,
       items: lease.items,
       userMessage: { id: run.userMessageId, text: run.request.message },
     });
     const model = run.request.model ?? deps.model;
-    for await (const event of deps.provider.stream({ model, messages, signal: run.signal, runId: run.ref.runId })) {
+    for await (const event of deps.provider.stream({ model, messages, signal: run.signal, runId: run.ref.runId, promptTokens: tokens })) {
       run.signal.throwIfAborted();
       if (event.type === 'text') {
         if (event.text === '') continue;

@@ -100,7 +100,7 @@ export class SessionService {
   }
 
   #changed(key: string, agentId: string, reason: string): void {
-    this.events.emit({ type: 'session.changed', sessionKey: key, agentId, reason, session: this.store.sessions.get(key) });
+    this.events.emit({ type: 'session.changed', sessionKey: key, agentId, reason, session: () => this.store.sessions.get(key) });
   }
 }
 

@@ -13,6 +13,7 @@ import type { RunEnded, RunRef } from './run-events.js';
 import { agentFinal, chatReplay } from './responses.js';
 import { ActiveRun, type TurnRequest } from './runs/active-run.js';
 import { SessionScheduler } from './runs/session-scheduler.js';
+import { TurnBatch } from './runs/turn-batch.js';
 import type { CommandTurn } from './chat-commands.js';
 import { RunWaiters, type WaitResult } from './runs/run-waiters.js';
 import { recoverInterruptedRuns } from './runs/recovery.js';
@@ -65,10 +66,14 @@ export class TurnService {
   readonly #scheduler: SessionScheduler;
   readonly #runs = new Map<string, ActiveRun>();
   readonly #waiters = new RunWaiters();
+  readonly #batch: TurnBatch;
+  /** Idempotency keys whose accept waits for the batch commit: a repeat in the same batch waits for it. */
+  readonly #accepting = new Map<string, Promise<unknown>>();
   #closing = false;
 
   constructor(deps: TurnServiceDeps) {
     this.#deps = deps;
+    this.#batch = new TurnBatch(deps.store);
     this.#scheduler = new SessionScheduler({
       maxConcurrentRuns: deps.limits.maxConcurrentRuns,
       maxQueuedPerSession: deps.limits.maxQueuedTurnsPerSession,
@@ -81,8 +86,14 @@ export class TurnService {
     return recoverInterruptedRuns(this.#deps.store, this.#deps.now(), this.#deps.limits.idempotencyTtlMs, this.#deps.logger);
   }
 
-  submit(input: SubmitTurn): SubmitOutcome {
+  /**
+   * Accepts a turn: idempotency, queue room, the user turn stored (group commit) — resolves once it is on disk,
+   * so the caller acks only what is stored — then queues the run.
+   */
+  async submit(input: SubmitTurn): Promise<SubmitOutcome> {
     if (this.#closing) throw new GatewayError('SHUTTING_DOWN');
+    const pending = this.#accepting.get(input.idempotencyKey);
+    if (pending !== undefined) await pending.catch(() => undefined);
     const now = this.#deps.now();
     const requestHash = hashRequest(input);
     const known = this.#deps.store.idempotency.get(input.idempotencyKey, now);
@@ -100,20 +111,24 @@ export class TurnService {
     // The brain reserves lane room for work it can plan now (QUEUE_FULL before anything is stored).
     const admission: TurnAdmission | undefined = known === undefined ? this.#deps.brain?.admit(input) : undefined;
     let accepted: ReturnType<Store['turns']['accept']>;
+    const accepting = this.#batch.accept({
+      idempotencyKey: input.idempotencyKey,
+      method: input.kind,
+      requestHash,
+      sessionKey: input.sessionKey,
+      agentId: input.agentId,
+      kind: input.kind,
+      userMessage: { role: 'user', content: input.message, timestamp: now },
+      now,
+    });
+    this.#accepting.set(input.idempotencyKey, accepting);
     try {
-      accepted = this.#deps.store.turns.accept({
-        idempotencyKey: input.idempotencyKey,
-        method: input.kind,
-        requestHash,
-        sessionKey: input.sessionKey,
-        agentId: input.agentId,
-        kind: input.kind,
-        userMessage: { role: 'user', content: input.message, timestamp: now },
-        now,
-      });
+      accepted = await accepting;
     } catch (err) {
       admission?.release();
       throw err;
+    } finally {
+      this.#accepting.delete(input.idempotencyKey);
     }
     if (accepted.kind === 'accepted') admission?.commit(input.idempotencyKey);
     else admission?.release();
@@ -133,10 +148,10 @@ export class TurnService {
       model: input.model,
       ...(input.command === undefined ? {} : { presetReply: input.command.reply() }),
     };
-    const logger = (input.logger ?? this.#deps.logger).child({ runId: ref.runId, sessionKey: ref.sessionKey });
-    const run = new ActiveRun(ref, accepted.run.sessionId, now, accepted.userMessage.seq, request, logger, accepted.userMessage.id);
+    const parentLogger = input.logger ?? this.#deps.logger;
+    const run = new ActiveRun(ref, accepted.run.sessionId, now, accepted.userMessage.seq, request, () => parentLogger.child({ runId: ref.runId, sessionKey: ref.sessionKey }), accepted.userMessage.id);
     this.#runs.set(ref.runId, run);
-    this.#remember(accepted.userMessage, logger);
+    this.#remember(accepted.userMessage, run);
     this.#deps.events.emit({ type: 'message.stored', message: accepted.userMessage });
     if (accepted.sessionCreated) this.#sessionChanged(ref, 'created');
     this.#scheduler.enqueue(
@@ -227,24 +242,28 @@ export class TurnService {
   async #execute(run: ActiveRun): Promise<void> {
     if (run.signal.aborted) return this.#finish(run, notStarted(run, this.#deps.now()));
     const executed = await executeRun(run, this.#deps);
-    this.#finish(run, this.#deps.brain === undefined ? executed : await this.#deps.brain.continueRun(run, executed));
+    // The session's next turn starts only once this one's ending is stored (the scheduler waits for this).
+    await this.#finish(run, this.#deps.brain === undefined ? executed : await this.#deps.brain.continueRun(run, executed));
   }
 
   #cancel(run: ActiveRun, reason: 'aborted' | 'interrupted'): void {
     run.stop(reason);
-    if (run.startedAt === undefined) this.#finish(run, notStarted(run, this.#deps.now()));
+    if (run.startedAt === undefined) void this.#finish(run, notStarted(run, this.#deps.now()));
   }
 
-  #finish(run: ActiveRun, executed: ExecutedRun): void {
+  /** Stores the run's ending (group commit), then announces it: the final event is sent for what is on disk. */
+  async #finish(run: ActiveRun, executed: ExecutedRun): Promise<void> {
     if (!this.#runs.delete(run.ref.runId)) return;
     const assistant = assistantMessage(run, executed, this.#deps.model, this.#deps.provider.id);
     const ended: RunEnded = { ...executed };
     const response = run.ref.kind === 'agent' ? agentFinal(run.ref.runId, ended) : chatReplay(run.ref.runId, ended);
     let stored: StoredMessage | undefined;
     try {
-      stored = this.#deps.store.turns.finish({
+      stored = await this.#batch.finish({
         runId: run.ref.runId,
         idempotencyKey: run.ref.runId,
+        sessionKey: run.ref.sessionKey,
+        sessionId: run.sessionId,
         end: { status: executed.status, startedAt: executed.startedAt, endedAt: executed.endedAt, error: executed.error, errorKind: executed.errorKind, stopReason: executed.stopReason, usage: executed.usage },
         assistantMessage: assistant,
         outcome: executed.status === 'ok' ? 'ok' : 'error',
@@ -255,7 +274,7 @@ export class TurnService {
       run.logger.error({ err }, 'storing the end of a run failed');
     }
     if (stored !== undefined) {
-      this.#remember(stored, run.logger);
+      this.#remember(stored, run);
       ended.message = stored;
       this.#deps.events.emit({ type: 'message.stored', message: stored });
     }
@@ -265,17 +284,22 @@ export class TurnService {
   }
 
   /** The stored message enters its session's active context; memory never fails a turn. */
-  #remember(stored: StoredMessage, logger: Logger): void {
+  #remember(stored: StoredMessage, run: ActiveRun): void {
     try {
-      this.#deps.memory.appendMessage(stored, logger);
+      // The turn's logger is made only if memory logs about this append (an eviction, a summary).
+      this.#deps.memory.appendMessage(stored, {
+        debug: (obj, msg) => run.logger.debug(obj, msg),
+        info: (obj, msg) => run.logger.info(obj, msg),
+        warn: (obj, msg) => run.logger.warn(obj, msg),
+      });
     } catch (err) {
-      logger.error({ err }, 'adding the message to the active context failed');
+      run.logger.error({ err }, 'adding the message to the active context failed');
     }
   }
 
   #sessionChanged(ref: RunRef, reason: string): void {
-    const session = this.#deps.store.sessions.get(ref.sessionKey);
-    this.#deps.events.emit({ type: 'session.changed', sessionKey: ref.sessionKey, agentId: ref.agentId, reason, session });
+    const { store } = this.#deps;
+    this.#deps.events.emit({ type: 'session.changed', sessionKey: ref.sessionKey, agentId: ref.agentId, reason, session: () => store.sessions.get(ref.sessionKey) });
   }
 }
 

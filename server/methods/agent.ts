@@ -20,7 +20,7 @@ export function agentHandlers(services: GatewayServices): HandlerGroup<'agent' |
     agent: async (params, ctx) => {
       const { key, agentId } = resolveSession(services.identity, params.sessionKey, params.agentId);
       const timeoutMs = params.timeout === undefined || params.timeout === 0 ? undefined : Math.round(params.timeout * 1000);
-      const outcome = services.turns.submit({
+      const outcome = await services.turns.submit({
         kind: 'agent',
         idempotencyKey: params.idempotencyKey,
         sessionKey: key,

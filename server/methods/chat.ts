@@ -42,10 +42,10 @@ export interface ChatSendInput {
 }
 
 /** Shared by chat.send and sessions.send: a missing idempotency key is generated (openclaw-node omits it). */
-export function sendChat(services: GatewayServices, input: ChatSendInput): MethodResult<'chat.send'> {
+export async function sendChat(services: GatewayServices, input: ChatSendInput): Promise<MethodResult<'chat.send'>> {
   const { key, agentId } = resolveSession(services.identity, input.sessionKey, input.agentId);
   return chatAck(
-    services.turns.submit({
+    await services.turns.submit({
       kind: 'chat',
       idempotencyKey: input.idempotencyKey ?? randomUUID(),
       sessionKey: key,

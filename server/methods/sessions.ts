@@ -70,12 +70,12 @@ export function sessionsHandlers(services: GatewayServices): HandlerGroup<Sessio
       const { key, agentId } = resolve(params.key, params.agentId);
       return { session: row(services.sessions.ensure(key, agentId)) };
     },
-    'sessions.create': (params, ctx) => {
+    'sessions.create': async (params, ctx) => {
       const { key, agentId } = resolve(params.key ?? `session-${randomUUID()}`, params.agentId);
       const settings = pickSettings({ key, ...(params.label === undefined ? {} : { label: params.label }), ...(params.model === undefined ? {} : { model: params.model }), ...(params.thinkingLevel === undefined ? {} : { thinkingLevel: params.thinkingLevel }) });
       let session = services.sessions.ensure(key, agentId);
       if (Object.keys(settings).length > 0) session = services.sessions.patch(key, agentId, settings);
-      const ack = params.message === undefined || params.message === '' ? undefined : sendChat(services, { sessionKey: key, agentId, message: params.message, idempotencyKey: params.idempotencyKey, timeoutMs: params.timeoutMs, logger: ctx.logger });
+      const ack = params.message === undefined || params.message === '' ? undefined : await sendChat(services, { sessionKey: key, agentId, message: params.message, idempotencyKey: params.idempotencyKey, timeoutMs: params.timeoutMs, logger: ctx.logger });
       return {
         ok: true as const,
         key,

@@ -25,6 +25,8 @@ describe('HTTP routes', () => {
 
     const client = await RawClient.connect(gw.url, { token: TEST_TOKEN });
     await client.request('chat.send', { sessionKey: 'main', message: 'keep the gateway busy for a while', idempotencyKey: 'busy' });
+    // Running (not just queued: queued runs are interrupted at once on shutdown).
+    await client.event('agent', (f) => (f.payload as { runId: string; stream: string }).runId === 'busy');
     const closing = gw.gateway.close('test shutdown');
     const draining = await http(gw, '/readyz');
     expect(draining.status).toBe(503);

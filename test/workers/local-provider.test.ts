@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { countTokens } from '../../memory/tokens.js';
 import { LOCAL_CHUNKS, LOCAL_MODEL_ID, LOCAL_REPLY_PREFIX, createLocalProvider, splitIntoChunks } from '../../workers/providers/local.js';
 import type { ModelMessage, ModelStreamEvent } from '../../workers/providers/types.js';
 
@@ -44,11 +45,18 @@ describe('local provider', () => {
     expect(second).toEqual(first);
   });
 
-  it('reports usage as words in and words out', async () => {
+  it('reports usage in tokens: the prompt counted by the tokenizer, and the reply', async () => {
     const events = await collect(createLocalProvider().stream(request(CONVERSATION)));
     const usage = events.find((e) => e.type === 'usage');
-    // in: 3 + 2 + 2 + 7 words; out: the 4-word prefix + the 7 echoed words
-    expect(usage).toEqual({ type: 'usage', usage: { input: 14, output: 11, totalTokens: 25 } });
+    const input = CONVERSATION.reduce((n, m) => n + countTokens(m.content), 0);
+    const output = countTokens(texts(events).join(''));
+    expect(usage).toEqual({ type: 'usage', usage: { input, output, totalTokens: input + output } });
+  });
+
+  it('takes the caller\'s count of the prompt tokens when it has one', async () => {
+    const events = await collect(createLocalProvider().stream({ ...request(CONVERSATION), promptTokens: 1234 }));
+    const usage = events.find((e) => e.type === 'usage');
+    expect(usage?.type === 'usage' && usage.usage.input).toBe(1234);
   });
 
   it('answers an empty or blank message, and a request with no user message, with "(empty message)"', async () => {
@@ -125,3 +133,4 @@ describe('splitIntoChunks', () => {
     expect(splitIntoChunks('word', 4)).toEqual(['word']);
   });
 });
+

@@ -4,6 +4,7 @@
  * runs and tests on a machine with no network.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { countTokens } from '../../memory/tokens.js';
 import type { ModelInfo, ModelProvider, ModelRequest, ModelStreamEvent } from './types.js';
 
 export const LOCAL_MODEL_ID = 'local-echo';
@@ -26,12 +27,6 @@ export function splitIntoChunks(text: string, parts: number): string[] {
   return chunks;
 }
 
-/** Whitespace-separated words: the local provider's honest stand-in for a token count. */
-function countWords(text: string): number {
-  const trimmed = text.trim();
-  return trimmed === '' ? 0 : trimmed.split(/\s+/).length;
-}
-
 export function localReply(request: Pick<ModelRequest, 'messages'>): string {
   const lastUser = [...request.messages].reverse().find((m) => m.role === 'user');
   const said = lastUser?.content.trim() ?? '';
@@ -52,8 +47,10 @@ export function createLocalProvider(options: LocalProviderOptions = {}): ModelPr
         request.signal.throwIfAborted();
         yield { type: 'text', text: chunk };
       }
-      const input = request.messages.reduce((n, m) => n + countWords(m.content), 0);
-      const output = countWords(reply);
+      // Usage in tokens (cl100k_base): the caller's count of the prompt when it has one (memory caches a count
+      // per item), else counted here.
+      const input = request.promptTokens ?? request.messages.reduce((n, m) => n + countTokens(m.content), 0);
+      const output = countTokens(reply);
       yield { type: 'usage', usage: { input, output, totalTokens: input + output } };
       yield { type: 'done', stopReason: 'stop' };
     },

@@ -18,6 +18,8 @@ export interface ModelRequest {
   signal: AbortSignal;
   /** For logs and mock-server correlation only. */
   runId: string;
+  /** The prompt's size in tokens as brainstem counts them (cl100k_base), when the caller knows it. */
+  promptTokens?: number;
 }
 
 export interface ModelUsage {

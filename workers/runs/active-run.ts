@@ -34,11 +34,21 @@ export class ActiveRun {
     /** Transcript seq of the turn's user message: the run sees the history up to it. */
     readonly userSeq: number,
     readonly request: TurnRequest,
-    /** Logs about this turn: carries the request id (reqId), runId and sessionKey. */
-    readonly logger: Logger,
+    /** Makes the turn's logger (request id, runId, sessionKey bound); called on first use only. */
+    makeLogger: () => Logger,
     /** MemoryID of the turn's user message (its item in the session's active context). */
     readonly userMessageId: string | undefined = undefined,
-  ) {}
+  ) {
+    this.#makeLogger = makeLogger;
+  }
+
+  readonly #makeLogger: () => Logger;
+  #logger: Logger | undefined;
+
+  /** Logs about this turn: carries the request id (reqId), runId and sessionKey. Made on first use. */
+  get logger(): Logger {
+    return (this.#logger ??= this.#makeLogger());
+  }
 
   get signal(): AbortSignal {
     return this.controller.signal;
