@@ -6,7 +6,19 @@
  * is counted in pieces of at most TOKEN_PIECE_CHARS characters: linear time, and the sum differs from a
  * whole-text count by at most a token or so per cut.
  */
-import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
+import { createRequire } from 'node:module';
+
+type CountFn = (text: string, options: { disallowedSpecial: Set<string> }) => number;
+
+/**
+ * The tokenizer is loaded on first use (its tables cost about 40 MB and 0.2 s to load), so a gateway that has
+ * not served a turn yet does not carry it. Synchronous: counts are needed synchronously.
+ */
+let countCl100k: CountFn | undefined;
+function tokenizer(): CountFn {
+  countCl100k ??= (createRequire(import.meta.url)('gpt-tokenizer/cjs/encoding/cl100k_base') as { countTokens: CountFn }).countTokens;
+  return countCl100k;
+}
 
 /** Name of the encoding the counts come from. */
 export const TOKENIZER_ENCODING = 'cl100k_base';
@@ -18,7 +30,8 @@ const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 /** Tokens of `text` in the tokenizer's encoding. */
 export function countTokens(text: string): number {
   if (text === '') return 0;
-  if (text.length <= TOKEN_PIECE_CHARS) return countCl100k(text, PLAIN_TEXT);
+  const count = tokenizer();
+  if (text.length <= TOKEN_PIECE_CHARS) return count(text, PLAIN_TEXT);
   let total = 0;
   let start = 0;
   while (start < text.length) {
@@ -28,7 +41,7 @@ export function countTokens(text: string): number {
       const space = text.lastIndexOf(' ', end);
       if (space > start) end = space + 1;
     }
-    total += countCl100k(text.slice(start, end), PLAIN_TEXT);
+    total += count(text.slice(start, end), PLAIN_TEXT);
     start = end;
   }
   return total;

@@ -4,8 +4,9 @@
  * it must be self-contained — no imports or outer variables; it gets `require` as its second argument — which
  * works the same from TypeScript sources under tsx/vitest and from the compiled build.
  *
- * Threads start on first use, up to `size`, and run one call at a time. Aborting a call that is queued drops
- * it; aborting one that runs terminates its thread (a new one starts when needed): abort is immediate.
+ * Threads start on first use, up to `size`, run one call at a time, and end after `idleMs` without work (a
+ * thread is a whole V8 isolate, ~10 MB: an idle gateway should not keep them). Aborting a call that is queued
+ * drops it; aborting one that runs terminates its thread (a new one starts when needed): abort is immediate.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -23,7 +24,12 @@ interface Call {
 interface Thread {
   worker: Worker;
   call: Call | undefined;
+  /** Ends the thread after THREAD_IDLE_MS without a call. */
+  idle: NodeJS.Timeout | undefined;
 }
+
+/** A thread without work for this long is ended, in ms. */
+export const THREAD_IDLE_MS = 30_000;
 
 function threadSource(fn: ThreadFunction<never, unknown>): string {
   // `__name` shim: some transpilers (keepNames) wrap inner functions in a helper the thread would not have.
@@ -46,9 +52,12 @@ export class ThreadPool<I, O> {
   readonly #queue: Call[] = [];
   #closed = false;
 
-  constructor(fn: ThreadFunction<I, O>, size: number) {
+  readonly #idleMs: number;
+
+  constructor(fn: ThreadFunction<I, O>, size: number, idleMs: number = THREAD_IDLE_MS) {
     this.#source = threadSource(fn as ThreadFunction<never, unknown>);
     this.#size = Math.max(1, size);
+    this.#idleMs = idleMs;
   }
 
   /** Threads started (at most `size`). */
@@ -74,7 +83,10 @@ export class ThreadPool<I, O> {
     for (const call of this.#queue.splice(0)) this.#settle(call, new Error('thread pool closed'));
     const threads = [...this.#threads];
     this.#threads.clear();
-    for (const thread of threads) if (thread.call !== undefined) this.#settle(thread.call, new Error('thread pool closed'));
+    for (const thread of threads) {
+      clearTimeout(thread.idle);
+      if (thread.call !== undefined) this.#settle(thread.call, new Error('thread pool closed'));
+    }
     await Promise.all(threads.map((thread) => thread.worker.terminate()));
   }
 
@@ -83,15 +95,27 @@ export class ThreadPool<I, O> {
       const thread = this.#idleThread();
       if (thread === undefined) return;
       const call = this.#queue.shift() as Call;
+      clearTimeout(thread.idle);
+      thread.idle = undefined;
       thread.call = call;
       thread.worker.postMessage(call.input);
     }
+    for (const thread of this.#threads) if (thread.call === undefined) this.#retireWhenIdle(thread);
+  }
+
+  #retireWhenIdle(thread: Thread): void {
+    if (thread.idle !== undefined) return;
+    thread.idle = setTimeout(() => {
+      if (thread.call !== undefined || !this.#threads.delete(thread)) return;
+      void thread.worker.terminate();
+    }, this.#idleMs);
+    thread.idle.unref();
   }
 
   #idleThread(): Thread | undefined {
     for (const thread of this.#threads) if (thread.call === undefined) return thread;
     if (this.#threads.size >= this.#size) return undefined;
-    const thread: Thread = { worker: new Worker(this.#source, { eval: true }), call: undefined };
+    const thread: Thread = { worker: new Worker(this.#source, { eval: true }), call: undefined, idle: undefined };
     thread.worker.unref();
     thread.worker.on('message', (reply: { ok: boolean; value?: unknown; error?: string }) => {
       const call = thread.call;
@@ -103,6 +127,7 @@ export class ThreadPool<I, O> {
       this.#dispatch();
     });
     const lost = (err: unknown): void => {
+      clearTimeout(thread.idle);
       if (!this.#threads.delete(thread)) return;
       if (thread.call !== undefined) this.#settle(thread.call, err instanceof Error ? err : new Error('worker thread exited'));
       thread.call = undefined;

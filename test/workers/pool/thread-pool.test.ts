@@ -60,6 +60,18 @@ describe('ThreadPool', () => {
     await expect(pool.run({ boom: 'bad input' }, new AbortController().signal)).rejects.toThrow('bad input');
   });
 
+  it('ends a thread that has been idle for idleMs, and starts one again when work comes', async () => {
+    const pool = new ThreadPool(chunkDocument, 1, 50);
+    onTestFinished(() => pool.close());
+    const signal = new AbortController().signal;
+    await pool.run({ path: 'a.md', text: 'one paragraph', maxChars: 100 }, signal);
+    expect(pool.threads).toBe(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(pool.threads).toBe(0);
+    await pool.run({ path: 'b.md', text: 'another paragraph', maxChars: 100 }, signal);
+    expect(pool.threads).toBe(1);
+  });
+
   it('close rejects queued calls and is safe twice', async () => {
     const pool = new ThreadPool(spin, 1);
     const running = expect(pool.run({ ms: 5_000 }, new AbortController().signal)).rejects.toThrow('closed');
