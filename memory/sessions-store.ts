@@ -55,7 +55,6 @@ export class SessionsStore {
   readonly #delete;
   readonly #addTokens;
   readonly #count;
-  readonly #exists;
   readonly #recent;
   readonly #db: Db;
 
@@ -71,15 +70,10 @@ export class SessionsStore {
     );
     this.#delete = db.prepare('DELETE FROM sessions WHERE key = ?');
     this.#count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions');
-    this.#exists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM sessions WHERE key = ?');
     this.#recent = db.prepare<[number], SessionRow>('SELECT * FROM sessions ORDER BY updated_at DESC LIMIT ?');
     this.#addTokens = db.prepare(
       'UPDATE sessions SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE key = ?',
     );
-  }
-
-  exists(key: string): boolean {
-    return this.#exists.get(key) !== undefined;
   }
 
   count(): number {

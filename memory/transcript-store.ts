@@ -41,7 +41,6 @@ export interface HistoryPage {
 }
 
 export class TranscriptStore {
-  readonly #nextSeq;
   readonly #insert;
   readonly #bump;
   readonly #page;
@@ -56,15 +55,17 @@ export class TranscriptStore {
   /** With `items`, every user and assistant message with text also becomes a MemoryItem (same MemoryID). */
   constructor(db: Db, items?: ItemsStore) {
     this.#items = items;
-    this.#nextSeq = db.prepare<[string], { next_seq: number }>('SELECT next_seq FROM sessions WHERE key = ?');
+
     this.#insert = db.prepare(
       'INSERT INTO messages (id, session_key, session_id, seq, role, body, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    // A message for an older sessionId (a run cut off by a reset ends after it) takes a seq but does not
-    // count in, or preview, the live transcript.
-    this.#bump = db.prepare(
+    // Takes the message's seq and updates the session in one statement. A message for an older sessionId (a run
+    // cut off by a reset ends after it) takes a seq but does not count in, or preview, the live transcript.
+    this.#bump = db.prepare<[number, string, string, string, number, number, string], { seq: number }>(
       `UPDATE sessions SET next_seq = next_seq + 1, updated_at = ?, message_count = message_count + (session_id = ?),
-         last_preview = CASE WHEN session_id = ? THEN ? ELSE last_preview END WHERE key = ?`,
+         last_preview = CASE WHEN session_id = ? THEN ? ELSE last_preview END,
+         input_tokens = input_tokens + ?, output_tokens = output_tokens + ?
+       WHERE key = ? RETURNING next_seq - 1 AS seq`,
     );
     this.#page = db.prepare<[string, string, number, number], MessageRow>(
       'SELECT * FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 ORDER BY seq DESC LIMIT ? OFFSET ?',
@@ -88,14 +89,29 @@ export class TranscriptStore {
 
   /** Appends a message; the session row must exist. Call inside a transaction with related writes. */
   append(sessionKey: string, sessionId: string, message: TranscriptMessage, runId: string | undefined): StoredMessage {
-    const seq = this.#nextSeq.get(sessionKey)?.next_seq;
-    if (seq === undefined) throw new Error(`append to unknown session ${sessionKey}`);
+    const stored = this.appendIfSession(sessionKey, sessionId, message, runId);
+    if (stored === undefined) throw new Error(`append to unknown session ${sessionKey}`);
+    return stored;
+  }
+
+  /**
+   * Appends a message when the session still exists (undefined otherwise: deleted while a run went on), adding
+   * `tokens` to the session's counters in the same statement.
+   */
+  appendIfSession(
+    sessionKey: string,
+    sessionId: string,
+    message: TranscriptMessage,
+    runId: string | undefined,
+    tokens: { input: number; output: number } = { input: 0, output: 0 },
+  ): StoredMessage | undefined {
+    const text = messageText(message);
+    const seq = this.#bump.get(message.timestamp, sessionId, sessionId, text.slice(0, PREVIEW_MAX_CHARS), tokens.input, tokens.output, sessionKey)?.seq;
+    if (seq === undefined) return undefined;
     const id = newMemoryId(message.timestamp);
     this.#insert.run(id, sessionKey, sessionId, seq, message.role, JSON.stringify(message), runId ?? null, message.timestamp);
-    const text = messageText(message);
-    this.#bump.run(message.timestamp, sessionId, sessionId, text.slice(0, PREVIEW_MAX_CHARS), sessionKey);
-    const tokens = this.#indexTurn(id, sessionKey, sessionId, message, text);
-    return { id, sessionKey, sessionId, seq, message, runId, createdAt: message.timestamp, ...(tokens === undefined ? {} : { tokens }) };
+    const itemTokens = this.#indexTurn(id, sessionKey, sessionId, message, text);
+    return { id, sessionKey, sessionId, seq, message, runId, createdAt: message.timestamp, ...(itemTokens === undefined ? {} : { tokens: itemTokens }) };
   }
 
   /** The message's MemoryItem (active: it enters the session's context), when memory is on and it has text. */

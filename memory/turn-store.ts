@@ -111,12 +111,13 @@ export class TurnStore {
     const where = input.sessionKey !== undefined && input.sessionId !== undefined ? { sessionKey: input.sessionKey, sessionId: input.sessionId } : runs.get(input.runId);
     runs.end(input.runId, input.end);
     idempotency.complete(input.idempotencyKey, input.outcome, input.response, input.expiresAt);
-    // The session may have been deleted while the run went on: then there is nowhere to store the reply.
-    if (where === undefined || !sessions.exists(where.sessionKey)) return undefined;
-    if (input.end.usage !== undefined) {
-      sessions.addTokens(where.sessionKey, input.end.usage.input ?? 0, input.end.usage.output ?? 0);
+    if (where === undefined) return undefined;
+    const tokens = { input: input.end.usage?.input ?? 0, output: input.end.usage?.output ?? 0 };
+    if (input.assistantMessage === undefined) {
+      if (tokens.input + tokens.output > 0) sessions.addTokens(where.sessionKey, tokens.input, tokens.output);
+      return undefined;
     }
-    if (input.assistantMessage === undefined) return undefined;
-    return transcript.append(where.sessionKey, where.sessionId, input.assistantMessage, input.runId);
+    // Undefined when the session was deleted while the run went on: there is nowhere to store the reply.
+    return transcript.appendIfSession(where.sessionKey, where.sessionId, input.assistantMessage, input.runId, tokens);
   }
 }

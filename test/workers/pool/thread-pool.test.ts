@@ -64,11 +64,11 @@ describe('ThreadPool', () => {
     const pool = new ThreadPool(chunkDocument, 1, 50);
     onTestFinished(() => pool.close());
     const signal = new AbortController().signal;
-    await pool.run({ path: 'a.md', text: 'one paragraph', maxChars: 100 }, signal);
+    await pool.run({ text: 'one paragraph', maxChars: 100 }, signal);
     expect(pool.threads).toBe(1);
     await new Promise((r) => setTimeout(r, 200));
     expect(pool.threads).toBe(0);
-    await pool.run({ path: 'b.md', text: 'another paragraph', maxChars: 100 }, signal);
+    await pool.run({ text: 'another paragraph', maxChars: 100 }, signal);
     expect(pool.threads).toBe(1);
   });
 
