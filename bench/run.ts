@@ -7,7 +7,9 @@
  *   `--broadcast-clients` (default 100).
  * Each server runs in its own process; the load generator is a third process. Server CPU per turn is read
  * from /proc over the measured window. Then `bench/idle.ts` (RSS per idle connection) runs unless --no-idle.
- * Options: --clients 1,100,1000 --broadcast-clients 100 --duration MS --warmup MS --write (into BENCHMARKS.md).
+ * Each scenario runs `--rounds` times (default 3), baseline and brainstem alternating so that both see the same
+ * machine; every figure reported is the median over the rounds.
+ * Options: --clients 1,100,1000 --broadcast-clients 100 --duration MS --warmup MS --rounds N --write (into BENCHMARKS.md).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +19,7 @@ import { Lines } from './lib/lines.js';
 import { cpuMs, rssMb } from './lib/proc.js';
 import { machineLine, writeBenchmarks, type Row } from './lib/report.js';
 import { spawnScript, startServer, TOKEN, type Mode, type Target } from './lib/servers.js';
-import { round } from './lib/stats.js';
+import { median, round } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,11 +27,13 @@ const { values } = parseArgs({
     'broadcast-clients': { type: 'string', default: '100' },
     duration: { type: 'string', default: '10000' },
     warmup: { type: 'string', default: '2000' },
+    rounds: { type: 'string', default: '3' },
     write: { type: 'boolean', default: false },
   },
 });
 const durationMs = Number(values.duration);
 const warmupMs = Number(values.warmup);
+const rounds = Number(values.rounds);
 const counts = (list: string | undefined): number[] => (list ?? '').split(',').filter((s) => s !== '').map(Number);
 
 type LoadResult = Omit<Row, 'target' | 'mode' | 'clients' | 'cpuMsPerTurn' | 'idleRssMb' | 'connectedRssMb' | 'loadedRssMb' | 'handshakeP50' | 'handshakeP99'>;
@@ -68,21 +72,36 @@ async function measure(target: Target, mode: Mode, clients: number): Promise<Row
   }
 }
 
+/** Every numeric figure of the rounds as its median. */
+function medianRow(samples: readonly Row[]): Row {
+  const first = samples[0] as Row;
+  const out: Record<string, unknown> = { ...first };
+  for (const [key, value] of Object.entries(first)) {
+    if (typeof value === 'number') out[key] = round(median(samples.map((s) => s[key as keyof Row] as number)), 3);
+  }
+  return out as unknown as Row;
+}
+
 async function main(): Promise<void> {
-  process.stdout.write(`${machineLine()}\n${warmupMs} ms warm-up, ${durationMs} ms measured per run\n\n`);
+  process.stdout.write(`${machineLine()}\n${warmupMs} ms warm-up, ${durationMs} ms measured per run, ${rounds} rounds (medians)\n\n`);
   const scenarios: [Mode, number][] = [
     ...counts(values.clients).map((n): [Mode, number] => ['scoped', n]),
     ...counts(values['broadcast-clients']).map((n): [Mode, number] => ['broadcast', n]),
   ];
   const rows: Row[] = [];
   for (const [mode, clients] of scenarios) {
-    for (const target of ['baseline', 'brainstem'] as const) {
-      const row = await measure(target, mode, clients);
-      rows.push(row);
-      process.stdout.write(`${JSON.stringify(row)}\n`);
+    const samples: Record<Target, Row[]> = { baseline: [], brainstem: [] };
+    for (let round = 0; round < rounds; round++) {
+      for (const target of ['baseline', 'brainstem'] as const) {
+        const row = await measure(target, mode, clients);
+        samples[target].push(row);
+        process.stdout.write(`${JSON.stringify(row)}\n`);
+      }
     }
+    rows.push(medianRow(samples.baseline), medianRow(samples.brainstem));
   }
-  const table = writeBenchmarks(rows, { command: process.argv.slice(2).join(' '), write: values.write ?? false });
+  const note = `Each figure is the median of ${rounds} rounds (${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up each); baseline and brainstem alternate, each server in its own process, the load generator in a third.`;
+  const table = writeBenchmarks(rows, { command: process.argv.slice(2).join(' '), write: values.write ?? false, note });
   process.stdout.write(`\n${table}\n`);
 }
 

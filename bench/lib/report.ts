@@ -82,8 +82,8 @@ export function stamp(command: string): string {
   return `Command: \`${command}\` · ${new Date().toISOString().slice(0, 10)} · ${machineLine()}`;
 }
 
-export function writeBenchmarks(rows: readonly Row[], options: { command: string; write: boolean }): string {
-  const body = [stamp(`npm run bench -- ${options.command}`.trim()), '', table(rows)].join('\n');
+export function writeBenchmarks(rows: readonly Row[], options: { command: string; write: boolean; note?: string }): string {
+  const body = [stamp(`npm run bench -- ${options.command}`.trim()), ...(options.note === undefined ? [] : ['', options.note]), '', table(rows)].join('\n');
   if (options.write) writeSection('gateway', 'Gateway turns', body);
   return body;
 }
