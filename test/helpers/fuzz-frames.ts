@@ -77,6 +77,11 @@ const VALID_PARAMS: Record<string, () => JsonObject> = {
   'sessions.messages.subscribe': () => new JsonObject([['key', 'fuzz']]),
   'sessions.describe': () => new JsonObject([['key', 'fuzz']]),
   'chat.inject': () => new JsonObject([['sessionKey', 'fuzz'], ['message', 'injected']]),
+  'memory.query': () => new JsonObject([['text', 'hello'], ['limit', 5]]),
+  'memory.recall': () => new JsonObject([['topic', 'hello']]),
+  'memory.forget': () => new JsonObject([['sessionKey', 'fuzz']]),
+  'agent.status': () => new JsonObject([['sessionKey', 'fuzz']]),
+  'agent.control': () => new JsonObject([['action', 'pause'], ['sessionKey', 'fuzz']]),
 };
 
 const method: fc.Arbitrary<string> = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...METHOD_NAMES, 'connect') }, { weight: 1, arbitrary: edgeString });

@@ -68,7 +68,7 @@ async function connected(): Promise<WireClient> {
     type: 'req',
     id: 'hello',
     method: 'connect',
-    params: { minProtocol: 3, maxProtocol: 4, client: { id: 'test', version: '1', platform: 'fuzz', mode: 'test' }, scopes: ['operator.admin'], auth: { token: FUZZ_TOKEN } },
+    params: { minProtocol: 3, maxProtocol: 4, client: { id: 'test', version: '1', platform: 'fuzz', mode: 'test' }, scopes: ['operator.admin'], caps: ['memory.v1', 'agent.plan.v1'], auth: { token: FUZZ_TOKEN } },
   }));
   const [hello] = await client.responses('hello');
   if (hello?.ok !== true) throw new Error(`connect refused: ${JSON.stringify(hello)}`);
