@@ -6,6 +6,8 @@
  *
  * argv[2]: JSON {url, token, clients, mode: "broadcast"|"scoped", warmupMs, durationMs, thinkMs?}
  *   (thinkMs: pause between a final and the client's next turn; 0 = closed loop at full speed)
+ *   (intervalMs: paced instead — each client sends a turn every intervalMs, or at once when the previous one ended
+ *   late: an offered load of clients × 1000 / intervalMs turns/s, for latency below saturation)
  * stdout: `ready <json>` after all handshakes; `window-start` / `window-end` around the measured window;
  *         `result <json>` at the end. stdin: `go` starts the load.
  */
@@ -21,6 +23,7 @@ interface Options {
   warmupMs: number;
   durationMs: number;
   thinkMs?: number;
+  intervalMs?: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as Options;
@@ -33,6 +36,8 @@ interface BenchClient {
   turn: number;
   runId: string;
   sentAt: number;
+  /** When the paced client's next turn is due. */
+  nextDue: number;
 }
 
 const state = { measuring: false, stopped: false, turns: 0, frames: 0, framesInWindow: 0 };
@@ -47,7 +52,7 @@ function send(client: BenchClient, frame: object): void {
 async function handshake(index: number): Promise<{ client: BenchClient; ms: number }> {
   const started = performance.now();
   const ws = new WebSocket(options.url, { perMessageDeflate: false });
-  const client: BenchClient = { index, ws, turn: 0, runId: '', sentAt: 0 };
+  const client: BenchClient = { index, ws, turn: 0, runId: '', sentAt: 0, nextDue: 0 };
   await new Promise<void>((resolve, reject) => {
     ws.once('error', reject);
     ws.on('message', function onHandshake(data: Buffer) {
@@ -101,6 +106,12 @@ function onFrame(client: BenchClient, data: Buffer): void {
     finalMs.push(performance.now() - owner.sentAt);
     state.turns += 1;
   }
+  const interval = options.intervalMs ?? 0;
+  if (interval > 0) {
+    owner.nextDue += interval;
+    setTimeout(() => nextTurn(owner), Math.max(0, owner.nextDue - performance.now()));
+    return;
+  }
   const think = options.thinkMs ?? 0;
   if (think > 0) setTimeout(() => nextTurn(owner), think);
   else nextTurn(owner);
@@ -119,7 +130,14 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`ready ${JSON.stringify({ handshakeP50: round(percentile(handshakeMs, 50)), handshakeP99: round(percentile(handshakeMs, 99)) })}\n`);
   await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
-  for (const client of clients) nextTurn(client);
+  const start = performance.now();
+  const interval = options.intervalMs ?? 0;
+  clients.forEach((client, i) => {
+    // Paced clients start spread over one interval, so the offered load is even.
+    client.nextDue = start + (interval * i) / clients.length;
+    if (interval > 0) setTimeout(() => nextTurn(client), client.nextDue - start);
+    else nextTurn(client);
+  });
   await new Promise((r) => setTimeout(r, options.warmupMs));
   const cpuStart = process.cpuUsage();
   state.measuring = true;

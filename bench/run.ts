@@ -25,6 +25,8 @@ const { values } = parseArgs({
   options: {
     clients: { type: 'string', default: '1,100,1000' },
     'broadcast-clients': { type: 'string', default: '100' },
+    /** Offered load of the paced latency scenario (100 clients), in turns/s; 0 skips it. */
+    'paced-rate': { type: 'string', default: '500' },
     duration: { type: 'string', default: '10000' },
     warmup: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '3' },
@@ -38,13 +40,13 @@ const counts = (list: string | undefined): number[] => (list ?? '').split(',').f
 
 type LoadResult = Omit<Row, 'target' | 'mode' | 'clients' | 'cpuMsPerTurn' | 'idleRssMb' | 'connectedRssMb' | 'loadedRssMb' | 'handshakeP50' | 'handshakeP99'>;
 
-async function measure(target: Target, mode: Mode, clients: number): Promise<Row> {
+async function measure(target: Target, mode: Mode, clients: number, intervalMs = 0): Promise<Row> {
   const dataDir = mkdtempSync(join(tmpdir(), 'brainstem-bench-'));
   const server = await startServer(target, mode, dataDir);
   try {
     await new Promise((r) => setTimeout(r, 500));
     const idleRss = rssMb(server.pid);
-    const load = spawnScript('bench/load-client.ts', { url: server.url, token: TOKEN, clients, mode, warmupMs, durationMs });
+    const load = spawnScript('bench/load-client.ts', { url: server.url, token: TOKEN, clients, mode, warmupMs, durationMs, intervalMs });
     const out = new Lines(load);
     const ready = JSON.parse((await out.wait(/^ready (.*)$/, 120_000))[1] as string) as { handshakeP50: number; handshakeP99: number };
     const connectedRss = rssMb(server.pid);
@@ -59,6 +61,7 @@ async function measure(target: Target, mode: Mode, clients: number): Promise<Row
       target,
       mode,
       clients,
+      offered: intervalMs > 0 ? Math.round((clients * 1000) / intervalMs) : undefined,
       ...ready,
       ...result,
       cpuMsPerTurn: result.turns === 0 ? Number.NaN : round((cpu1 - cpu0) / result.turns, 3),
@@ -77,23 +80,25 @@ function medianRow(samples: readonly Row[]): Row {
   const first = samples[0] as Row;
   const out: Record<string, unknown> = { ...first };
   for (const [key, value] of Object.entries(first)) {
-    if (typeof value === 'number') out[key] = round(median(samples.map((s) => s[key as keyof Row] as number)), 3);
+    if (typeof value === 'number' && key !== 'offered') out[key] = round(median(samples.map((s) => s[key as keyof Row] as number)), 3);
   }
   return out as unknown as Row;
 }
 
 async function main(): Promise<void> {
   process.stdout.write(`${machineLine()}\n${warmupMs} ms warm-up, ${durationMs} ms measured per run, ${rounds} rounds (medians)\n\n`);
-  const scenarios: [Mode, number][] = [
-    ...counts(values.clients).map((n): [Mode, number] => ['scoped', n]),
-    ...counts(values['broadcast-clients']).map((n): [Mode, number] => ['broadcast', n]),
+  const pacedRate = Number(values['paced-rate']);
+  const scenarios: [Mode, number, number][] = [
+    ...counts(values.clients).map((n): [Mode, number, number] => ['scoped', n, 0]),
+    ...(pacedRate > 0 ? [['scoped', 100, Math.round((100 * 1000) / pacedRate)] as [Mode, number, number]] : []),
+    ...counts(values['broadcast-clients']).map((n): [Mode, number, number] => ['broadcast', n, 0]),
   ];
   const rows: Row[] = [];
-  for (const [mode, clients] of scenarios) {
+  for (const [mode, clients, intervalMs] of scenarios) {
     const samples: Record<Target, Row[]> = { baseline: [], brainstem: [] };
     for (let round = 0; round < rounds; round++) {
       for (const target of ['baseline', 'brainstem'] as const) {
-        const row = await measure(target, mode, clients);
+        const row = await measure(target, mode, clients, intervalMs);
         samples[target].push(row);
         process.stdout.write(`${JSON.stringify(row)}\n`);
       }

@@ -7,6 +7,8 @@ export interface Row {
   target: 'brainstem' | 'baseline';
   mode: 'scoped' | 'broadcast';
   clients: number;
+  /** Offered turns/s of a paced run; undefined for a closed loop (as fast as the gateway answers). */
+  offered?: number | undefined;
   turns: number;
   turnsPerSec: number;
   framesPerTurn: number;
@@ -47,14 +49,15 @@ const METRICS: [keyof Row, string][] = [
 
 export function table(rows: readonly Row[]): string {
   const out: string[] = [];
-  const scenarios = [...new Set(rows.map((r) => `${r.mode}:${r.clients}`))];
+  const scenarios = [...new Set(rows.map((r) => `${r.mode}:${r.clients}:${r.offered ?? ''}`))];
   for (const scenario of scenarios) {
-    const [mode, clients] = scenario.split(':');
-    const pick = (target: Row['target']) => rows.find((r) => r.mode === mode && String(r.clients) === clients && r.target === target);
+    const [mode, clients, offered] = scenario.split(':');
+    const pick = (target: Row['target']) => rows.find((r) => `${r.mode}:${r.clients}:${r.offered ?? ''}` === scenario && r.target === target);
     const base = pick('baseline');
     const ours = pick('brainstem');
     if (base === undefined || ours === undefined) continue;
-    out.push(`**${mode}, ${clients} client${clients === '1' ? '' : 's'}**`, '', '| metric | bare ws baseline | brainstem | brainstem / baseline |', '|---|---:|---:|---:|');
+    const load = offered === '' ? 'closed loop (each client sends its next turn when its last one ended)' : `paced at ${offered} turns/s offered`;
+    out.push(`**${mode}, ${clients} client${clients === '1' ? '' : 's'}, ${load}**`, '', '| metric | bare ws baseline | brainstem | brainstem / baseline |', '|---|---:|---:|---:|');
     for (const [key, label] of METRICS) {
       const a = Number(base[key]);
       const b = Number(ours[key]);
