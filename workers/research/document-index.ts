@@ -1,22 +1,14 @@
 /**
  * What the research worker needs from the long-term store: document items (`kind: "document"`) upserted by
  * path and chunk, each with a MemoryID that never changes, and a full-text search over them. memory/'s
- * document store (`Documents.upsert` / `Documents.search`) has this shape; until it is bound here, the
- * interim SQLite index in sqlite-document-index.ts stands in for it.
+ * document store (`Documents.upsert` / `Documents.search`) has this shape and serves it with memoryV1 on
+ * (server/agent-setup.ts); with memoryV1 off, the SQLite index in sqlite-document-index.ts stands in for it.
  */
+import type { DocumentChunk } from '../../memory/documents.js';
 import type { MemoryId } from '../../memory/ids.js';
 
-export interface DocumentChunk {
-  /** Owner session; `global` for the workspace, which belongs to no one session. */
-  sessionKey: string;
-  /** Stable name of the document: a workspace-relative file path. */
-  path: string;
-  /** Position of the chunk in the document, from 0. */
-  chunk: number;
-  text: string;
-  /** sha256 of the text, hex: the same hash means the same content (nothing to write). */
-  hash?: string;
-}
+/** A chunk as memory/ stores it (memory/documents.ts): one type on both sides of the binding. */
+export type { DocumentChunk } from '../../memory/documents.js';
 
 export interface DocumentUpsert {
   id: MemoryId;
