@@ -2,14 +2,17 @@
  * `npm run bench`: brainstem against a bare `ws` baseline doing the same exchange and fan-out, measured in
  * the same run. Scenarios:
  * - scoped: clients with `session-scoped-events`, each subscribed to its own session (sees only its runs),
- *   at each client count of `--clients` (default 1,100,1000);
+ *   at each client count of `--clients` (default 1,100,1000), each client sending its next turn when its last
+ *   one ended (closed loop: turns/s at saturation, where latency is queueing);
+ * - paced: 100 scoped clients offering `--paced-rates` turns/s in all (default 100,250,500), for ack and final
+ *   latency below saturation;
  * - broadcast: OpenClaw's default — every operator client receives every chat/agent event — at
  *   `--broadcast-clients` (default 100).
  * Each server runs in its own process; the load generator is a third process. Server CPU per turn is read
- * from /proc over the measured window. Then `bench/idle.ts` (RSS per idle connection) runs unless --no-idle.
+ * from /proc over the measured window. Idle connections are measured by bench/idle.ts, the RSS slope by bench/soak.ts.
  * Each scenario runs `--rounds` times (default 3), baseline and brainstem alternating so that both see the same
  * machine; every figure reported is the median over the rounds.
- * Options: --clients 1,100,1000 --broadcast-clients 100 --duration MS --warmup MS --rounds N --write (into BENCHMARKS.md).
+ * Options: --clients 1,100,1000 --paced-rates 100,250,500 --broadcast-clients 100 --duration MS --warmup MS --rounds N --write (into BENCHMARKS.md).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,8 +28,8 @@ const { values } = parseArgs({
   options: {
     clients: { type: 'string', default: '1,100,1000' },
     'broadcast-clients': { type: 'string', default: '100' },
-    /** Offered load of the paced latency scenario (100 clients), in turns/s; 0 skips it. */
-    'paced-rate': { type: 'string', default: '500' },
+    /** Offered loads of the paced latency scenarios (100 clients), in turns/s; empty skips them. */
+    'paced-rates': { type: 'string', default: '100,250,500' },
     duration: { type: 'string', default: '10000' },
     warmup: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '3' },
@@ -87,10 +90,9 @@ function medianRow(samples: readonly Row[]): Row {
 
 async function main(): Promise<void> {
   process.stdout.write(`${machineLine()}\n${warmupMs} ms warm-up, ${durationMs} ms measured per run, ${rounds} rounds (medians)\n\n`);
-  const pacedRate = Number(values['paced-rate']);
   const scenarios: [Mode, number, number][] = [
     ...counts(values.clients).map((n): [Mode, number, number] => ['scoped', n, 0]),
-    ...(pacedRate > 0 ? [['scoped', 100, Math.round((100 * 1000) / pacedRate)] as [Mode, number, number]] : []),
+    ...counts(values['paced-rates']).map((rate): [Mode, number, number] => ['scoped', 100, Math.round((100 * 1000) / rate)]),
     ...counts(values['broadcast-clients']).map((n): [Mode, number, number] => ['broadcast', n, 0]),
   ];
   const rows: Row[] = [];
