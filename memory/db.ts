@@ -1,7 +1,7 @@
 /**
  * Opens the SQLite database the better-sqlite3 way: WAL at open, `synchronous=NORMAL` (a committed
  * transaction survives a process crash, `kill -9` included; only an OS crash or power loss can lose the last
- * transactions), migrations applied in order.
+ * transactions), temporary storage in memory, migrations applied in order.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -29,13 +29,23 @@ export function openDatabase(path: string, logger?: DbLogger, options: OpenOptio
   try {
     if (path !== ':memory:') db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
+    usePragmas(db);
     migrate(db, options.migrations ?? MIGRATIONS, logger);
     return db;
   } catch (err) {
     db.close();
     throw err;
   }
+}
+
+/**
+ * The settings every connection gets, the in-memory copy of a failed database too. `temp_store = MEMORY`:
+ * statement journals (one per multi-row write inside a savepoint, i.e. every write of a group commit) are kept
+ * in RAM; on the default (a file) SQLite creates, opens and deletes a file in the temp folder for each of them.
+ */
+export function usePragmas(db: Db): void {
+  db.pragma('temp_store = MEMORY');
+  db.pragma('foreign_keys = ON');
 }
 
 /** Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction. */

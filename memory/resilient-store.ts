@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { migrate, openDatabase, type Db, type DbLogger } from './db.js';
+import { migrate, openDatabase, usePragmas, type Db, type DbLogger } from './db.js';
 import { MIGRATIONS } from './migrations.js';
 import { createParts, type Store, type StoreHealth, type StoreParts } from './store.js';
 import { installChangeLog, pendingChanges, writeBack } from './write-back.js';
@@ -195,7 +195,7 @@ export class ResilientStore implements Store {
       db = new BetterSqlite3(':memory:');
       migrate(db, MIGRATIONS);
     }
-    db.pragma('foreign_keys = ON');
+    usePragmas(db);
     installChangeLog(db);
     if (failed !== undefined) {
       try {
