@@ -11,7 +11,6 @@ import type { MemoryItem } from '../protocol/methods/memory.js';
 import { recordToItem } from './context-loader.js';
 import type { MemoryId } from './ids.js';
 import { newMemoryId } from './ids.js';
-import { storedTokens } from './items-store.js';
 import { wireItem, type RecallRanking } from './memory-api.js';
 import type { MemoryService } from './memory-service.js';
 import type { OpResult } from './memory-types.js';
@@ -64,7 +63,9 @@ export class Documents {
         kind: 'document',
         role: undefined,
         text: chunk.text,
-        tokens: storedTokens(chunk.text),
+        // Counted when a LOAD brings the chunk into a context (memory/context-loader.ts): indexing a workspace
+        // then needs no tokenizer (~25 MB), which a gateway that has served no turn has not loaded.
+        tokens: undefined,
         state: 'evicted',
         createdAt: now,
         updatedAt: now,

@@ -97,7 +97,7 @@ export class ItemsStore {
       db.prepare('DELETE FROM events WHERE session_key = ?'),
     ];
     this.#updateDocument = db.prepare(
-      "UPDATE memory_items SET text = ?, tokens = ?, doc_hash = ?, updated_at = ?, state = CASE WHEN state = 'forgotten' THEN 'evicted' ELSE state END WHERE id = ?",
+      "UPDATE memory_items SET text = ?, tokens = NULL, doc_hash = ?, updated_at = ?, state = CASE WHEN state = 'forgotten' THEN 'evicted' ELSE state END WHERE id = ?",
     );
   }
 
@@ -191,9 +191,9 @@ export class ItemsStore {
     return row === undefined ? undefined : toRecord(row);
   }
 
-  /** New text for a document chunk (same id); a forgotten chunk comes back as evicted. */
+  /** New text for a document chunk (same id); a forgotten chunk comes back as evicted; tokens counted on LOAD. */
   updateDocument(id: MemoryId, text: string, hash: string, now: number): void {
-    this.#updateDocument.run(text, storedTokens(text) ?? null, hash, now, id);
+    this.#updateDocument.run(text, hash, now, id);
   }
 
   /** Deletes every memory row of a session (items, summaries, snapshot, event log): sessions.delete with its transcript. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { extractiveSummary } from '../../memory/extractive-summary.js';
+import { countTokens } from '../../memory/tokens.js';
 import { memoryFixture } from '../helpers/memory-store.js';
 
 const KEY = 'agent:main:lt';
@@ -120,6 +121,8 @@ describe('long-term memory', () => {
     const session = f.store.sessions.ensure(KEY, 'main', Date.now()).session;
     expect((await f.documents.load(KEY, session.sessionId, [first.id])).applied).toBe(true);
     expect(f.memory.context(KEY, session.sessionId).get(first.id)).toMatchObject({ kind: 'document', text: 'Restart ingest with the deploy script.' });
+    // Stored without a count (indexing needs no tokenizer); counted when loaded.
+    expect(f.memory.context(KEY, session.sessionId).get(first.id)?.tokens).toBe(countTokens('Restart ingest with the deploy script.'));
   });
 });
 

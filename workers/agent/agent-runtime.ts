@@ -15,7 +15,7 @@ import type { JobRecord, JobState, NewJob } from '../jobs/job-types.js';
 import { ThreadPool } from '../pool/thread-pool.js';
 import type { LaneSpec } from '../pool/lane-pool.js';
 import type { ModelProvider } from '../providers/types.js';
-import { chunkDocument, type ChunkInput, type TextChunk } from '../research/chunker.js';
+import { CHUNK_ON_LOOP_MAX_CHARS, chunkDocument, type ChunkInput, type TextChunk } from '../research/chunker.js';
 import type { DocumentIndex } from '../research/document-index.js';
 import { ResearchWorker } from '../research/research-worker.js';
 import { SqliteDocumentIndex } from '../research/sqlite-document-index.js';
@@ -99,7 +99,7 @@ export class AgentRuntime {
     this.events = new AgentEvents((err) => logger.error({ err }, 'agent event listener failed'));
     this.store = new JobStore(deps.jobDb.db);
     this.#index = deps.index ?? new SqliteDocumentIndex(deps.jobDb.db, now);
-    this.#threads = new ThreadPool(chunkDocument, options.workerThreads);
+    this.#threads = new ThreadPool(chunkDocument, options.workerThreads, { small: (input) => input.text.length <= CHUNK_ON_LOOP_MAX_CHARS });
     this.board = new ExecutionWorker({ store: this.store, runner: () => this.runner, events: this.events, now, maxAttempts: options.jobs.maxAttempts, logger });
     this.research = new ResearchWorker({ workspace: options.workspace, index: this.#index, threads: this.#threads, limits: options.research, now, logger });
     const status = new StatusWorker((planId) => this.store.tasksOf(planId));

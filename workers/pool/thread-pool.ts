@@ -5,9 +5,12 @@
  * works the same from TypeScript sources under tsx/vitest and from the compiled build.
  *
  * Threads start on first use, up to `size`, run one call at a time, and end after `idleMs` without work (a
- * thread is a whole V8 isolate, ~10 MB: an idle gateway should not keep them). Aborting a call that is queued
- * drops it; aborting one that runs terminates its thread (a new one starts when needed): abort is immediate.
+ * thread is a whole V8 isolate, ~10 MB: an idle gateway should not keep them). An input the `small` predicate
+ * accepts runs on the calling thread instead: for a few kilobytes of text, starting an isolate costs far more
+ * time and memory than the work. Aborting a call that is queued drops it; aborting one that runs terminates
+ * its thread (a new one starts when needed): abort is immediate.
  */
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /** A function that can run in a thread: plain data in, plain data out. */
@@ -45,7 +48,18 @@ parentPort.on('message', (input) => {
 });`;
 }
 
+export interface ThreadPoolOptions<I> {
+  /** A thread without work ends after this long, in ms (default THREAD_IDLE_MS). */
+  idleMs?: number;
+  /** Inputs cheap enough to run on the calling thread (default: none). */
+  small?: (input: I) => boolean;
+}
+
+const localRequire = createRequire(import.meta.url);
+
 export class ThreadPool<I, O> {
+  readonly #fn: ThreadFunction<I, O>;
+  readonly #small: ((input: I) => boolean) | undefined;
   readonly #source: string;
   readonly #size: number;
   readonly #threads = new Set<Thread>();
@@ -54,10 +68,12 @@ export class ThreadPool<I, O> {
 
   readonly #idleMs: number;
 
-  constructor(fn: ThreadFunction<I, O>, size: number, idleMs: number = THREAD_IDLE_MS) {
+  constructor(fn: ThreadFunction<I, O>, size: number, options: ThreadPoolOptions<I> = {}) {
+    this.#fn = fn;
+    this.#small = options.small;
     this.#source = threadSource(fn as ThreadFunction<never, unknown>);
     this.#size = Math.max(1, size);
-    this.#idleMs = idleMs;
+    this.#idleMs = options.idleMs ?? THREAD_IDLE_MS;
   }
 
   /** Threads started (at most `size`). */
@@ -65,10 +81,11 @@ export class ThreadPool<I, O> {
     return this.#threads.size;
   }
 
-  /** Runs the function in a thread; rejects with the signal's reason as soon as it aborts. */
+  /** Runs the function in a thread (here, if small); rejects with the signal's reason as soon as it aborts. */
   run(input: I, signal: AbortSignal): Promise<O> {
     if (this.#closed) return Promise.reject(new Error('thread pool closed'));
     if (signal.aborted) return Promise.reject(signal.reason);
+    if (this.#small?.(input) === true) return new Promise<O>((resolve) => resolve(this.#fn(input, localRequire)));
     return new Promise<O>((resolve, reject) => {
       const call: Call = { input, signal, resolve: resolve as (value: unknown) => void, reject, onAbort: () => this.#abort(call) };
       signal.addEventListener('abort', call.onAbort, { once: true });

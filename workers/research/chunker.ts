@@ -4,6 +4,13 @@
  * named helpers; `require` comes in as an argument.
  */
 
+/**
+ * Documents up to this many characters are chunked on the event loop: hashing a few chunks takes well under a
+ * millisecond, while a worker thread takes tens of milliseconds and ~10 MB to start (a new workspace's four
+ * example files would otherwise start one at every boot).
+ */
+export const CHUNK_ON_LOOP_MAX_CHARS = 16 * 1024;
+
 export interface ChunkInput {
   text: string;
   /** Most characters per chunk. */

@@ -26,6 +26,17 @@ describe('ThreadPool', () => {
     expect(pool.threads).toBe(1);
   });
 
+  it('runs a small input on the calling thread and starts no thread for it', async () => {
+    const pool = new ThreadPool(chunkDocument, 2, { small: (input) => input.text.length <= 100 });
+    onTestFinished(() => pool.close());
+    const small = { text: 'Short.\n\nStill short.', maxChars: 120 };
+    expect(await pool.run(small, new AbortController().signal)).toEqual(chunkDocument(small, require));
+    expect(pool.threads).toBe(0);
+    const large = { text: 'y '.repeat(200), maxChars: 120 };
+    expect(await pool.run(large, new AbortController().signal)).toEqual(chunkDocument(large, require));
+    expect(pool.threads).toBe(1);
+  });
+
   it('keeps the event loop free while the thread works', async () => {
     const pool = new ThreadPool(spin, 1);
     onTestFinished(() => pool.close());
@@ -61,7 +72,7 @@ describe('ThreadPool', () => {
   });
 
   it('ends a thread that has been idle for idleMs, and starts one again when work comes', async () => {
-    const pool = new ThreadPool(chunkDocument, 1, 50);
+    const pool = new ThreadPool(chunkDocument, 1, { idleMs: 50 });
     onTestFinished(() => pool.close());
     const signal = new AbortController().signal;
     await pool.run({ text: 'one paragraph', maxChars: 100 }, signal);
