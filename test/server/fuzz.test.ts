@@ -158,7 +158,12 @@ describe('fuzzing the wire (gateway in a child process)', () => {
       // memory manager unloads the fuzzer's many sessions within a second, so memory can return to its baseline.
       args: ['--log-level', 'warn', '--agent-wait-default-ms', '100', '--memory-stale-after-ms', '200', '--memory-manager-interval-ms', '100'],
     });
-    // Warm-up: JIT, lazily built validators, prepared statements, first sessions — then the baseline.
+    // Warm-up: one real turn (the tokenizer loads on the first one), JIT, lazily built validators, prepared
+    // statements, first sessions — then the baseline.
+    const client = await connected();
+    client.sendText(JSON.stringify({ type: 'req', id: 'warm-up', method: 'chat.send', params: { sessionKey: 'warm-up', message: 'warming up', idempotencyKey: 'warm-up' } }));
+    await client.next((m) => m.event === 'chat' && (m.payload as { state?: string }).state === 'final');
+    await client.close();
     const warm = { seed: SEED ^ 0x5bd1e995, numRuns: 5, endOnFailure: true };
     await fc.assert(firstMessageProperty('warm'), warm);
     await fc.assert(openConnectionProperty('warm'), warm);
