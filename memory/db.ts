@@ -40,8 +40,9 @@ export function openDatabase(path: string, logger?: DbLogger, options: OpenOptio
 
 /**
  * The settings every connection gets, the in-memory copy of a failed database too. `temp_store = MEMORY`:
- * statement journals (one per multi-row write inside a savepoint, i.e. every write of a group commit) are kept
- * in RAM; on the default (a file) SQLite creates, opens and deletes a file in the temp folder for each of them.
+ * statement journals (which SQLite opens for writes inside a transaction that may need a statement-level
+ * rollback: most writes of a group commit) are kept in RAM; with the default (a file), SQLite creates, opens
+ * and deletes a file in the temp folder for each of them (strace: one every other commit).
  */
 export function usePragmas(db: Db): void {
   db.pragma('temp_store = MEMORY');
