@@ -5,7 +5,10 @@
  * - extension events go only to connections granted their capability;
  * - `chat`/`agent` go to every read-scoped operator, except that `session-scoped-events` clients get only
  *   the sessions they subscribed to with `sessions.messages.subscribe`;
- * - `sessions.changed` only to `sessions.subscribe`-rs, `session.message` only to that session's subscribers.
+ * - `sessions.changed` only to `sessions.subscribe`-rs, `session.message` only to that session's subscribers;
+ * - a session's extension events (`memory.event`, `agent.plan`/`progress`/`blocked`) follow the chat rule:
+ *   a `session-scoped-events` client gets them only for the sessions it subscribed to; gateway-wide ones
+ *   (no session) go to every granted client.
  * Recipients are kept indexed (all readers, subscribers per session), so an event costs in proportion to its
  * audience, not to the number of connections.
  */
@@ -17,7 +20,7 @@ import { Scope } from '../protocol/scopes.js';
 import type { Connection } from './connection.js';
 
 export interface BroadcastOptions {
-  /** Canonical session the event belongs to (chat, agent, session.message). */
+  /** Canonical session the event belongs to (chat, agent, session.message, a session's extension events). */
   sessionKey?: string;
   /** May be skipped for a slow client (chat deltas). */
   droppable?: boolean;
@@ -27,6 +30,13 @@ export interface BroadcastOptions {
 }
 
 const SESSION_STREAM_EVENTS: ReadonlySet<string> = new Set(['chat', 'agent']);
+/** Extension events that belong to one session when sent with a `sessionKey`. */
+const SESSION_EXTENSION_EVENTS: ReadonlySet<string> = new Set(['memory.event', 'agent.plan', 'agent.progress', 'agent.blocked']);
+
+/** Broadcast options for an event of `sessionKey`; `*` and `` (gateway-wide, no session) give none. */
+export function sessionOf(sessionKey: string): BroadcastOptions {
+  return sessionKey === '*' || sessionKey === '' ? {} : { sessionKey };
+}
 
 function isSessionScoped(conn: Connection): boolean {
   return conn.grant?.caps.has(ClientCap.SESSION_SCOPED_EVENTS) ?? false;
@@ -133,6 +143,7 @@ export function mayReceive(conn: Connection, event: EventName, options: Broadcas
   if (options.only !== undefined && !options.only(conn)) return false;
   const key = options.sessionKey;
   if (SESSION_STREAM_EVENTS.has(event) && isSessionScoped(conn)) return key !== undefined && conn.messageKeys.has(key);
+  if (SESSION_EXTENSION_EVENTS.has(event) && key !== undefined && isSessionScoped(conn)) return conn.messageKeys.has(key);
   if (event === 'sessions.changed') return conn.sessionsSubscribed;
   if (event === 'session.message') return key !== undefined && conn.messageKeys.has(key);
   return true;

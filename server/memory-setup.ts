@@ -13,7 +13,7 @@ import type { Store, StoreHealth } from '../memory/store.js';
 import { MemoryManager } from '../workers/memory-manager.js';
 import { extractiveSummarizer, providerSummarizer, type Summarizer } from '../workers/memory-summarizer.js';
 import type { ModelProvider } from '../workers/providers/types.js';
-import type { Broadcaster } from './broadcaster.js';
+import { sessionOf, type Broadcaster } from './broadcaster.js';
 import type { Config } from './config-options.js';
 import type { Connection } from './connection.js';
 
@@ -97,7 +97,7 @@ export function setupMemory(deps: MemorySetupDeps): GatewayMemory {
     documents: new Documents(service, ranking, now),
     manager,
     attach: (broadcaster) => {
-      stops.push(service.on((event) => void broadcaster.broadcast('memory.event', event)));
+      stops.push(service.on((event) => void broadcaster.broadcast('memory.event', event, sessionOf(event.sessionKey))));
       stops.push(
         store.onHealthChange((health) => {
           if (health.state === 'degraded') service.emit(errorEvent(health, now()));

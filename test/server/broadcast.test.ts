@@ -77,6 +77,30 @@ describe('broadcast', () => {
     });
   });
 
+  describe('a session\'s extension events (memory.event, agent.plan)', () => {
+    it('reach a session-scoped-events client only for sessions it subscribed to; others get them all', async () => {
+      const gw = await startTestGateway({ config: { memoryMaxItems: 3 } });
+      const caps = ['memory.v1', 'agent.plan.v1'];
+      const sender = await connect(gw, { scopes: [WRITE], caps });
+      const scoped = await connect(gw, { scopes: [READ], caps: [...caps, 'session-scoped-events'] });
+      const dashboard = await connect(gw, { scopes: [READ], caps });
+      await scoped.request('sessions.messages.subscribe', { key: 'alpha' });
+      for (const key of ['beta', 'alpha']) {
+        await runTurn(sender, key, `${key}-1`, '1. look up the runbook\n2. check the disk');
+        await runTurn(sender, key, `${key}-2`);
+      }
+      const keyOf = (f: Frame) => (f.payload as { sessionKey: string }).sessionKey;
+      const isEvict = (key: string) => (f: Frame) => (f.payload as { op: string }).op === 'evict' && keyOf(f) === key;
+      await scoped.event('memory.event', isEvict('agent:main:alpha'));
+      await scoped.event('agent.plan', (f) => keyOf(f) === 'agent:main:alpha');
+      await dashboard.event('memory.event', isEvict('agent:main:beta'));
+      await dashboard.event('agent.plan', (f) => keyOf(f) === 'agent:main:beta');
+      await roundTrip(scoped);
+      const seen = scoped.frames.filter((f) => f.event === 'memory.event' || f.event?.startsWith('agent.') === true).map(keyOf);
+      expect(seen.filter((key) => key !== '*' && key !== 'agent:main:alpha')).toEqual([]);
+    });
+  });
+
   describe('chat and agent events for a subscribed firehose client', () => {
     it('arrive exactly once when a read client without the cap also subscribed to the session', async () => {
       const gw = await startTestGateway();
