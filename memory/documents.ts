@@ -83,6 +83,32 @@ export class Documents {
     return result;
   }
 
+  /** Paths of the session's documents (those with a chunk not forgotten). */
+  paths(sessionKey: string): string[] {
+    return this.#memory.store.memory.items.documentPaths(sessionKey);
+  }
+
+  /**
+   * Forgets a document's chunks from position `fromChunk` on: the file is gone (0) or now has fewer chunks.
+   * Like memory.forget, each becomes a `forgotten` tombstone (its MemoryID stays resolvable) and leaves the
+   * contexts that held it; unlike it, summaries that quote a chunk are kept (they hold conversation too, and
+   * a file leaving the workspace is no request to erase anything). Returns the ids forgotten.
+   */
+  retire(sessionKey: string, path: string, fromChunk: number): MemoryId[] {
+    const { store } = this.#memory;
+    const now = this.#now();
+    const forgotten = store.transaction(() => store.memory.forget.purge(store.memory.items.documentTail(sessionKey, path, fromChunk), now, { cascade: false }));
+    const ids = forgotten.map((entry) => entry.id);
+    if (ids.length === 0) return ids;
+    const gone = new Set(ids);
+    for (const context of this.#memory.contexts()) {
+      const present = context.items.filter((item) => gone.has(item.id)).map((item) => item.id);
+      if (present.length > 0) void context.forget(present, 'document-removed');
+    }
+    this.#memory.emit({ sessionKey, op: 'forget', ids, reason: 'document-removed', ts: now });
+    return ids;
+  }
+
   /** Chunks matching free text, best first (same ranking as memory.query). */
   search(text: string, options: { sessionKey?: string; limit: number }): MemoryItem[] {
     this.#memory.flush();

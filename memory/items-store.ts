@@ -68,6 +68,8 @@ export class ItemsStore {
   readonly #insertSummary;
   readonly #activeOf;
   readonly #document;
+  readonly #documentTail;
+  readonly #documentPaths;
   readonly #updateDocument;
   readonly #deleteSession;
 
@@ -89,6 +91,12 @@ export class ItemsStore {
     );
     this.#document = db.prepare<[string, string, number], ItemRow>(
       `SELECT ${COLUMNS} FROM memory_items WHERE session_key = ? AND doc_path = ? AND doc_chunk = ? AND kind = 'document'`,
+    );
+    this.#documentTail = db.prepare<[string, string, number], { id: MemoryId }>(
+      "SELECT id FROM memory_items WHERE session_key = ? AND doc_path = ? AND doc_chunk >= ? AND kind = 'document' AND state != 'forgotten'",
+    );
+    this.#documentPaths = db.prepare<[string], { path: string }>(
+      "SELECT DISTINCT doc_path AS path FROM memory_items WHERE session_key = ? AND kind = 'document' AND state != 'forgotten' ORDER BY doc_path",
     );
     this.#deleteSession = [
       db.prepare('DELETE FROM memory_items WHERE session_key = ?'),
@@ -189,6 +197,16 @@ export class ItemsStore {
   document(sessionKey: string, path: string, chunk: number): MemoryRecord | undefined {
     const row = this.#document.get(sessionKey, path, chunk);
     return row === undefined ? undefined : toRecord(row);
+  }
+
+  /** Paths of the documents of a session that still have a chunk not forgotten. */
+  documentPaths(sessionKey: string): string[] {
+    return this.#documentPaths.all(sessionKey).map((row) => row.path);
+  }
+
+  /** Ids of a document's chunks at position `fromChunk` and after, forgotten ones left out. */
+  documentTail(sessionKey: string, path: string, fromChunk: number): MemoryId[] {
+    return this.#documentTail.all(sessionKey, path, fromChunk).map((row) => row.id);
   }
 
   /** New text for a document chunk (same id); a forgotten chunk comes back as evicted; tokens counted on LOAD. */

@@ -118,6 +118,8 @@ export function setupAgent(deps: AgentSetupDeps): GatewayAgent | undefined {
 export function memoryDocumentIndex(memory: GatewayMemory, store: Store): DocumentIndex {
   return {
     upsert: (chunk) => memory.documents.upsert(chunk),
+    paths: (sessionKey) => memory.documents.paths(sessionKey),
+    retire: (sessionKey, path, fromChunk) => memory.documents.retire(sessionKey, path, fromChunk).length,
     search: (text, options) => {
       const items = memory.documents.search(text, options);
       const paths = new Map(store.memory.items.many(items.map((item) => item.id)).map((record) => [record.id, record.document?.path]));

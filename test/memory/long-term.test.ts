@@ -126,6 +126,23 @@ describe('long-term memory', () => {
   });
 });
 
+describe('document retirement', () => {
+  it('forgets a document\'s chunks from a position on, keeping their ids as tombstones and other paths intact', async () => {
+    const f = memoryFixture();
+    const ids = [0, 1, 2].map((chunk) => f.documents.upsert({ sessionKey: KEY, path: 'docs/a.md', chunk, text: `okapi part ${chunk}` }).id);
+    const other = f.documents.upsert({ sessionKey: KEY, path: 'docs/b.md', chunk: 0, text: 'okapi elsewhere' }).id;
+    const session = f.store.sessions.ensure(KEY, 'main', Date.now()).session;
+    await f.documents.load(KEY, session.sessionId, [ids[2] as string]);
+    expect(f.documents.retire(KEY, 'docs/a.md', 1)).toEqual([ids[1], ids[2]]);
+    expect(f.documents.search('okapi', { limit: 10 }).map((d) => d.id).sort()).toEqual([ids[0], other].sort());
+    expect(f.store.memory.items.many([ids[1] as string])[0]).toMatchObject({ state: 'forgotten', text: '' });
+    await expect.poll(() => f.memory.context(KEY, session.sessionId).has(ids[2] as string)).toBe(false);
+    expect(f.documents.retire(KEY, 'docs/a.md', 0)).toEqual([ids[0]]);
+    expect(f.documents.paths(KEY)).toEqual(['docs/b.md']);
+    expect(f.documents.retire(KEY, 'docs/a.md', 0)).toEqual([]);
+  });
+});
+
 describe('extractive summarizer', () => {
   it('keeps the most informative sentences in their order, within budget, deterministically', () => {
     const sources = [

@@ -26,6 +26,10 @@ export interface DocumentHit {
 export interface DocumentIndex {
   /** Stores a chunk or updates its text in place; the MemoryID is stable for (sessionKey, path, chunk). */
   upsert(chunk: DocumentChunk): DocumentUpsert;
+  /** Paths of the documents stored for a session. */
+  paths(sessionKey: string): string[];
+  /** Removes a document's chunks from position `fromChunk` on (0: the file is gone); returns how many. */
+  retire(sessionKey: string, path: string, fromChunk: number): number;
   /** Chunks matching free text, best first. */
   search(text: string, options: { sessionKey?: string; limit: number }): DocumentHit[];
 }

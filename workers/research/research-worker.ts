@@ -33,6 +33,8 @@ export interface IndexReport {
   unchanged: number;
   /** Files left out: over the size limit or past the file limit. */
   skipped: number;
+  /** Chunks taken out of the index: of files gone from the scan, and past the end of files that shrank. */
+  removed: number;
   at: number;
 }
 
@@ -113,9 +115,13 @@ export class ResearchWorker {
   async #index(): Promise<IndexReport> {
     const signal = this.#closing.signal;
     const { files, skipped } = await scanWorkspace(this.#deps.workspace, this.#deps.limits, signal);
-    const report: IndexReport = { files: files.length, chunks: 0, created: 0, updated: 0, unchanged: 0, skipped, at: 0 };
+    const report: IndexReport = { files: files.length, chunks: 0, created: 0, updated: 0, unchanged: 0, skipped, removed: 0, at: 0 };
     const present = new Set(files.map((file) => file.path));
     for (const path of [...this.#seen.keys()]) if (!present.has(path)) this.#seen.delete(path);
+    // The index holds exactly the files this scan took: a file deleted (also while the gateway was down) or
+    // now left out by the limits takes its chunks with it.
+    const { index } = this.#deps;
+    for (const path of index.paths(WORKSPACE_SESSION_KEY)) if (!present.has(path)) report.removed += index.retire(WORKSPACE_SESSION_KEY, path, 0);
     for (const file of files) {
       const stamp = `${file.size}:${file.mtimeMs}`;
       if (this.#seen.get(file.path) === stamp) continue;
@@ -129,12 +135,13 @@ export class ResearchWorker {
       }
       const chunks = await this.#deps.threads.run({ text, maxChars: this.#deps.limits.chunkChars }, signal);
       for (const chunk of chunks) {
-        const { status } = this.#deps.index.upsert({ sessionKey: WORKSPACE_SESSION_KEY, path: file.path, chunk: chunk.chunk, text: chunk.text, hash: chunk.hash });
+        const { status } = index.upsert({ sessionKey: WORKSPACE_SESSION_KEY, path: file.path, chunk: chunk.chunk, text: chunk.text, hash: chunk.hash });
         report.chunks += 1;
         report[status] += 1;
         // Each upsert is a short transaction; a big file's hundreds of them must not hold the event loop.
         if (report.chunks % UPSERTS_PER_TURN === 0) await sleep(0, signal);
       }
+      report.removed += index.retire(WORKSPACE_SESSION_KEY, file.path, chunks.length);
       this.#seen.set(file.path, stamp);
     }
     report.at = this.#deps.now();

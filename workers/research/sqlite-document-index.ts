@@ -32,6 +32,8 @@ export class SqliteDocumentIndex implements DocumentIndex {
         'INSERT INTO worker_documents (id, session_key, path, chunk, hash, text, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       update: db.prepare('UPDATE worker_documents SET text = ?, hash = ?, updated_at = ? WHERE id = ?'),
+      paths: db.prepare<[string], { path: string }>('SELECT DISTINCT path FROM worker_documents WHERE session_key = ? ORDER BY path'),
+      retire: db.prepare<[string, string, number]>('DELETE FROM worker_documents WHERE session_key = ? AND path = ? AND chunk >= ?'),
       search: db.prepare<[string, number], HitRow>(
         `SELECT d.id, d.path, d.text, bm25(worker_documents_fts) AS rank FROM worker_documents_fts
          JOIN worker_documents d ON d.n = worker_documents_fts.rowid
@@ -59,6 +61,15 @@ export class SqliteDocumentIndex implements DocumentIndex {
       this.#s.insert.run(id, chunk.sessionKey, chunk.path, chunk.chunk, hash, chunk.text, now, now);
       return { id, status: 'created' };
     })();
+  }
+
+  paths(sessionKey: string): string[] {
+    return this.#s.paths.all(sessionKey).map((row) => row.path);
+  }
+
+  /** Deletes the chunks (the full-text index follows by trigger). */
+  retire(sessionKey: string, path: string, fromChunk: number): number {
+    return this.#s.retire.run(sessionKey, path, fromChunk).changes;
   }
 
   search(text: string, options: { sessionKey?: string; limit: number }): DocumentHit[] {

@@ -1,4 +1,4 @@
-import { writeFileSync, utimesSync } from 'node:fs';
+import { rmSync, writeFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ThreadPool } from '../../../workers/pool/thread-pool.js';
@@ -52,6 +52,32 @@ describe('ResearchWorker', () => {
     now += 10_000;
     const changed = await research.research('alpha', signal());
     expect(changed.hits[0]).toMatchObject({ id: before, snippet: 'alpha version two' });
+  });
+
+  it('takes deleted files and the tail of shrunk files out of the index, also those deleted while it was down', async () => {
+    let now = 1_000_000;
+    // Three paragraphs of 260 characters: three chunks of at most 500, in a file under the 1,000-byte limit.
+    const long = [`walrus one ${'a '.repeat(125)}`, 'b '.repeat(130), `walrus tail ${'c '.repeat(125)}`].join('\n\n');
+    const workspace = workspaceWith({ 'gone.md': 'zebra crossing notes', 'long.md': long, 'later.md': 'yak shaving notes' });
+    const { research, index } = worker(workspace, () => now);
+    expect((await research.indexWorkspace(signal())).chunks).toBe(5);
+    expect((await research.research('tail', signal())).hits.map((h) => h.path)).toEqual(['long.md']);
+    rmSync(join(workspace, 'gone.md'));
+    writeFileSync(join(workspace, 'long.md'), 'walrus one');
+    utimesSync(join(workspace, 'long.md'), new Date(now + 5_000), new Date(now + 5_000));
+    now += 10_000;
+    const report = await research.indexWorkspace(signal());
+    expect(report.removed).toBe(3); // gone.md's chunk and long.md's two chunks past its new end
+    expect((await research.research('zebra', signal())).hits).toEqual([]);
+    expect((await research.research('tail', signal())).hits).toEqual([]);
+    expect(index.paths('global')).toEqual(['later.md', 'long.md']);
+    // A new worker over the same index (a restart) has seen nothing yet, and still finds later.md gone.
+    rmSync(join(workspace, 'later.md'));
+    const threads = new ThreadPool(chunkDocument, 1);
+    onTestFinished(() => threads.close());
+    const restarted = new ResearchWorker({ workspace, index, threads, limits: { maxFiles: 100, maxFileBytes: 1_000, chunkChars: 500 }, now: () => now, logger: silent });
+    expect((await restarted.indexWorkspace(signal())).removed).toBe(1);
+    expect(index.paths('global')).toEqual(['long.md']);
   });
 
   it('shares one indexing pass between research tasks that run together', async () => {
