@@ -145,7 +145,8 @@ export class TurnService {
       message: input.message,
       timeoutMs: input.timeoutMs ?? this.#deps.limits.runTimeoutMs,
       extraSystemPrompt: input.extraSystemPrompt,
-      model: input.model,
+      // A model the request names, else the one the session was patched to (sessions.patch, the TUI's /model).
+      model: input.model ?? accepted.session.settings.model,
       ...(input.command === undefined ? {} : { presetReply: input.command.reply() }),
     };
     const parentLogger = input.logger ?? this.#deps.logger;

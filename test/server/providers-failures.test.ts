@@ -117,6 +117,18 @@ describe.each(VENDORS)('$name failures over the wire', (vendor) => {
       expectConsistent(wire, stored);
     });
 
+    it('answers from the model the session was patched to (sessions.patch model), falling back to the others', async () => {
+      const { primary, fallback, gw, client } = await chain();
+      expect((await client.request('sessions.patch', { key: 'main', model: 'fallback' })).ok).toBe(true);
+      const { stored } = await chatTurn(client, gw, turn('patched'));
+      expect(stored.message).toMatchObject({ model: 'fallback-model', provider: other.name });
+      expect(primary.requests).toHaveLength(0);
+      fallback.enqueue(other.serverError(500));
+      const { wire } = await chatTurn(client, gw, turn('patched-fails'));
+      expect(wire.statuses).toEqual([expect.objectContaining({ phase: 'failover', retry: expect.objectContaining({ from: 'fallback', to: 'primary' }) })]);
+      expect(primary.requests).toHaveLength(1);
+    });
+
     it('waits out a short Retry-After on 429 and asks the same model again (status phase retry)', async () => {
       const { primary, fallback, gw, client } = await chain();
       primary.enqueue(vendor.rateLimited('1'));

@@ -29,8 +29,10 @@ export interface FailoverOptions {
 }
 
 /**
- * A ModelProvider over a chain of models (e.g. primary → fallback → local). `request.model` is ignored: each
- * link supplies its own. Policy, per call:
+ * A ModelProvider over a chain of models (e.g. primary → fallback → local). Each link asks its provider for
+ * its own model. `request.model` picks where a call starts: the link it names (by configured id, vendor model
+ * or `provider/model`) is tried first, then the others in chain order; a name the chain does not know leaves
+ * the order as configured. Policy, per call:
  * - An error of a FAILOVER_KINDS kind before any text was yielded moves on. If it carries `retryAfterMs` no
  *   longer than `maxRetryWaitMs`, the same model is tried once more after that wait (status `retry`);
  *   otherwise the next model is tried at once (status `failover`, detail `{from, to, reason, retryAfterMs?,
@@ -63,8 +65,9 @@ export class FailoverProvider implements ModelProvider {
   }
 
   async *stream(request: ModelRequest): AsyncGenerator<ModelStreamEvent> {
-    for (let index = 0; index < this.#links.length; index++) {
-      const link = this.#links[index] as FailoverLink;
+    const chain = this.#chainFor(request.model);
+    for (let index = 0; index < chain.length; index++) {
+      const link = chain[index] as FailoverLink;
       let retried = false;
       yield answering(link);
       for (;;) {
@@ -78,7 +81,7 @@ export class FailoverProvider implements ModelProvider {
           await sleep(wait, request.signal);
           continue;
         }
-        const next = this.#links[index + 1];
+        const next = chain[index + 1];
         if (next === undefined) throw error;
         const detail: Record<string, unknown> = {
           from: label(link),
@@ -91,6 +94,13 @@ export class FailoverProvider implements ModelProvider {
         break;
       }
     }
+  }
+
+  /** The links in the order one call tries them: the one `model` names first. */
+  #chainFor(model: string | undefined): readonly FailoverLink[] {
+    const named = model === undefined ? -1 : this.#links.findIndex((link) => names(link).includes(model));
+    if (named <= 0) return this.#links;
+    return [this.#links[named] as FailoverLink, ...this.#links.filter((_, i) => i !== named)];
   }
 
   async close(): Promise<void> {
@@ -123,6 +133,12 @@ export class FailoverProvider implements ModelProvider {
 
 function label(link: FailoverLink): string {
   return link.label ?? link.provider.id;
+}
+
+/** What a client may call a link: its configured id, the vendor model, `provider/model`. */
+function names(link: FailoverLink): string[] {
+  const provider = link.provider.models()[0]?.provider ?? link.provider.id;
+  return [label(link), link.model, `${provider}/${link.model}`];
 }
 
 /** The `model` event for a link: which configured model answers from here on. */

@@ -48,6 +48,23 @@ describe('FailoverProvider', () => {
     },
   );
 
+  it('starts at the model the request names (configured id, vendor model or provider/model), then the others in order', async () => {
+    for (const name of ['fallback', 'fallback-model', 'scripted/fallback-model']) {
+      const primary = scriptedProvider('primary');
+      const fallback = scriptedProvider('fallback', [{ error: fail('server') }]);
+      const local = scriptedProvider('local');
+      const outcome = await run(chain(primary, fallback, local), { model: name });
+      expect(outcome.events.filter((e) => e.type === 'model').map((e) => (e.type === 'model' ? e.id : ''))).toEqual(['fallback', 'primary']);
+      expect(outcome.text).toBe('ok from primary');
+      expect(local.requests).toHaveLength(0);
+    }
+    // A name the chain does not know leaves the configured order.
+    const primary = scriptedProvider('primary');
+    const outcome = await run(chain(primary, scriptedProvider('fallback')), { model: 'gpt-unknown' });
+    expect(outcome.text).toBe('ok from primary');
+    expect(primary.requests[0]?.model).toBe('primary-model');
+  });
+
   it('names each model it tries in a model event, before that model answers', async () => {
     const primary = scriptedProvider('primary', [{ error: fail('server') }]);
     const fallback = scriptedProvider('fallback');
