@@ -49,6 +49,11 @@ export function usePragmas(db: Db): void {
   db.pragma('foreign_keys = ON');
 }
 
+/** better-sqlite3 throws `SqliteError` (with a `SQLITE_*` code); told apart by name, across module copies. */
+export function isSqliteError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'SqliteError';
+}
+
 /** Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction. */
 export function migrate(db: Db, migrations: readonly Migration[], logger?: DbLogger): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -36,6 +36,8 @@ export interface AgentSetupDeps {
    * go to the interim index in the job database (workers/research/sqlite-document-index.ts).
    */
   memory?: GatewayMemory | undefined;
+  /** A job-table write failed on the background path. */
+  onDatabaseError?: (err: unknown) => void;
 }
 
 export interface GatewayAgent {
@@ -101,6 +103,7 @@ export function setupAgent(deps: AgentSetupDeps): GatewayAgent | undefined {
     now: deps.now,
     logger,
     ...(deps.handlers === undefined ? {} : { handlers: deps.handlers }),
+    ...(deps.onDatabaseError === undefined ? {} : { onDatabaseError: deps.onDatabaseError }),
     ...(deps.memory === undefined ? {} : { index: memoryDocumentIndex(deps.memory, deps.store) }),
   });
   let closed: Promise<void> | undefined;

@@ -65,7 +65,20 @@ export function buildServices(deps: GatewayDeps): Runtime {
   const model = primary?.name ?? effectiveModel(config);
   const memory = setupMemory({ config, store, provider: deps.provider, model, now, logger });
   // The agent runtime (undefined with agentRuntimeV1 off); its brain plans inside the turns.
-  const agent = setupAgent({ config, store, provider: deps.provider, model, identity: deps.identity, events, turns: () => turns, now, logger, handlers: deps.agentHandlers, memory: config.memoryV1 ? memory : undefined });
+  const agent = setupAgent({
+    config,
+    store,
+    provider: deps.provider,
+    model,
+    identity: deps.identity,
+    events,
+    turns: () => turns,
+    now,
+    logger,
+    handlers: deps.agentHandlers,
+    memory: config.memoryV1 ? memory : undefined,
+    onDatabaseError: () => hardening.metrics.databaseError(),
+  });
   const turns = new TurnService({
     brain: agent?.runtime.brain,
     store,

@@ -164,7 +164,7 @@ export class GatewayMetrics {
     bump(this.#refused, reason);
   }
 
-  /** Counts a database failure: a handler's SqliteError, the store going RAM-only; the job table may call it too. */
+  /** Counts a database failure: a handler's SqliteError, the store going RAM-only, a job-table write of the background path. */
   databaseError(): void {
     this.#counts.dbErrors += 1;
   }

@@ -13,6 +13,7 @@ import type { ExtensionCap } from '../protocol/capabilities.js';
 import type { Connection } from './connection.js';
 import { methodEnabled } from './extensions.js';
 import type { Handler, Handlers, RequestContext } from './methods/types.js';
+import { isSqliteError } from '../memory/db.js';
 
 export interface RouterOptions {
   /** Check every result against its schema and log mismatches (tests turn this on). */
@@ -100,7 +101,7 @@ export class Router {
       this.options.observe?.(method, true, performance.now() - started);
     } catch (err) {
       if (!isGatewayError(err)) ctx.logger.error({ err }, 'handler failed');
-      if (isDatabaseError(err)) this.options.databaseError?.(err);
+      if (isSqliteError(err)) this.options.databaseError?.(err);
       const error = isGatewayError(err) ? err : new GatewayError('INTERNAL', { cause: err });
       if (error.kind !== 'INTERNAL' && this.logger.isLevelEnabled('debug')) ctx.logger.debug({ code: error.code, kind: error.kind }, 'request failed');
       conn.sendResponse(id, false, error.payload, error.toWire());
@@ -129,11 +130,6 @@ export class Router {
 function idOf(parsed: unknown): string {
   const id = typeof parsed === 'object' && parsed !== null ? (parsed as { id?: unknown }).id : undefined;
   return typeof id === 'string' ? id : 'invalid';
-}
-
-/** better-sqlite3 throws `SqliteError` (with a `SQLITE_*` code); told apart by name so the router needs no SQL. */
-function isDatabaseError(err: unknown): boolean {
-  return err instanceof Error && err.name === 'SqliteError';
 }
 
 function requiredScope(method: MethodName, params: unknown): MethodScope {

@@ -71,6 +71,8 @@ export interface AgentRuntimeDeps {
   runs: RunsReader;
   now: () => number;
   logger: Logger;
+  /** A write of the job table failed on the background path (the gateway's database-error metric). */
+  onDatabaseError?: (err: unknown) => void;
   random?: () => number;
   /** More job handlers by kind (tests, future workers). */
   handlers?: ReadonlyMap<string, JobHandler>;
@@ -122,6 +124,7 @@ export class AgentRuntime {
       ...(deps.random === undefined ? {} : { random: deps.random }),
       logger,
       onChange: this.board.onJobChange,
+      ...(deps.onDatabaseError === undefined ? {} : { onDatabaseError: deps.onDatabaseError }),
     });
     this.book = new RunBook({ events: deps.events, turns: deps.turns, runs: deps.runs, store: this.store, now });
     this.tasks = new TaskControl(this.store, () => this.runner, this.board);

@@ -13,6 +13,7 @@
  */
 import type { Logger } from 'pino';
 import { abortable } from '../abortable.js';
+import { isSqliteError } from '../../memory/db.js';
 import { LanePool, type LaneSpec } from '../pool/lane-pool.js';
 import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import type { JobStore } from './job-store.js';
@@ -86,6 +87,8 @@ export interface JobRunnerDeps {
   logger: Logger;
   /** Every transition, after it is stored (`previous` undefined: a new job). Not called once closing. */
   onChange: (job: JobRecord, previous: JobRecord | undefined) => void;
+  /** A write of the job table failed with a SqliteError on the background path (the gateway counts it). */
+  onDatabaseError?: (err: unknown) => void;
 }
 
 export class JobRunner {
@@ -113,7 +116,10 @@ export class JobRunner {
       maxRunning: deps.maxRunning,
       agingMs: deps.agingMs,
       now: deps.now,
-      onError: (err, job) => deps.logger.error({ err, jobId: job.id }, 'a pool job failed outside its handler'),
+      onError: (err, job) => {
+        if (isSqliteError(err)) deps.onDatabaseError?.(err);
+        deps.logger.error({ err, jobId: job.id }, 'a pool job failed outside its handler');
+      },
     });
   }
 
@@ -325,6 +331,8 @@ export class JobRunner {
         if (reason.why === 'shutdown') store.release(job.id, undefined, now());
         return;
       }
+      // Storing the outcome may be what failed: counted, then handled like a failed attempt.
+      if (isSqliteError(err)) this.#deps.onDatabaseError?.(err);
       changed = this.#failed(job, reason instanceof JobAbort ? new Error(`attempt timed out after ${this.#deps.attemptTimeoutMs} ms`) : err);
     } finally {
       clearTimeout(timer);

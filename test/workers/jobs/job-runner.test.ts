@@ -29,6 +29,18 @@ describe('JobRunner', () => {
     expect(store.get('a')).toMatchObject({ attempts: 1, result: 'ok' });
   });
 
+  it('reports a job-table write that fails with a SqliteError, and treats it as a failed attempt', async () => {
+    const db = jobDatabase().db;
+    db.exec("CREATE TRIGGER refuse_done BEFORE UPDATE OF state ON jobs WHEN NEW.state = 'done' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+    const errors: unknown[] = [];
+    const { runner, store } = jobRunner(db, { work: ok }, { onDatabaseError: (err) => errors.push(err) });
+    runner.enqueue(newJob('a', { maxAttempts: 1 }));
+    await eventually(() => store.get('a')?.state === 'dead');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(BetterSqlite3.SqliteError);
+    expect(store.get('a')?.lastError).toBe('disk on fire');
+  });
+
   it('retries a failing job after a backoff and finishes it', async () => {
     let calls = 0;
     const flaky: JobHandler = async () => {
