@@ -135,16 +135,19 @@ function label(link: FailoverLink): string {
   return link.label ?? link.provider.id;
 }
 
+/** The link's provider kind (`openai`, `anthropic`, `local`). */
+function providerOf(link: FailoverLink): string {
+  return link.provider.models()[0]?.provider ?? link.provider.id;
+}
+
 /** What a client may call a link: its configured id, the vendor model, `provider/model`. */
 function names(link: FailoverLink): string[] {
-  const provider = link.provider.models()[0]?.provider ?? link.provider.id;
-  return [label(link), link.model, `${provider}/${link.model}`];
+  return [label(link), link.model, `${providerOf(link)}/${link.model}`];
 }
 
 /** The `model` event for a link: which configured model answers from here on. */
 function answering(link: FailoverLink): ModelStreamEvent {
-  const provider = link.provider.models()[0]?.provider ?? link.provider.id;
-  return { type: 'model', id: label(link), model: link.model, provider };
+  return { type: 'model', id: label(link), model: link.model, provider: providerOf(link) };
 }
 
 function status(phase: string, detail: Record<string, unknown>): ModelStreamEvent {
