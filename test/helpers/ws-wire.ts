@@ -67,6 +67,10 @@ export class WireClient {
   #buffer: Buffer = Buffer.alloc(0);
   #close: WireClose | undefined;
   readonly #waiters = new Set<() => void>();
+  /** True while `write` is between two chunks of its bytes: a frame may be half written. */
+  #midWrite = false;
+  /** Pongs owed to server pings that arrived mid-write; sent when the write is complete. */
+  #owedPongs: Buffer[] = [];
 
   private constructor(readonly socket: Socket) {
     let settle: (close: WireClose) => void = () => undefined;
@@ -114,10 +118,18 @@ export class WireClient {
   /** Writes `bytes` as separate TCP writes cut at `cuts`, letting the event loop turn between them. */
   async write(bytes: Buffer, cuts: number[] = []): Promise<void> {
     const bounds = [0, ...[...new Set(cuts.filter((c) => c > 0 && c < bytes.length))].sort((a, b) => a - b), bytes.length];
-    for (let i = 0; i < bounds.length - 1; i++) {
-      if (this.socket.destroyed) return;
-      this.socket.write(bytes.subarray(bounds[i], bounds[i + 1]));
-      if (i < bounds.length - 2) await nextTurn();
+    this.#midWrite = true;
+    try {
+      for (let i = 0; i < bounds.length - 1; i++) {
+        if (this.socket.destroyed) return;
+        this.socket.write(bytes.subarray(bounds[i], bounds[i + 1]));
+        if (i < bounds.length - 2) await nextTurn();
+      }
+    } finally {
+      // A pong written between two chunks would land inside a frame and corrupt the stream (the server closes
+      // 1002): pings that came meanwhile (the gateway's liveness check) are answered now.
+      this.#midWrite = false;
+      for (const pong of this.#owedPongs.splice(0)) if (!this.socket.destroyed) this.socket.write(pong);
     }
   }
 
@@ -203,7 +215,9 @@ export class WireClient {
         // Complete the closing handshake as a client does, so the server ends the TCP connection.
         if (!this.socket.destroyed) this.socket.end(encodeFrame({ opcode: OPCODE.close, payload: frame.payload.subarray(0, 2) }));
       } else if (frame.opcode === OPCODE.ping && !this.socket.destroyed) {
-        this.socket.write(encodeFrame({ opcode: OPCODE.pong, payload: frame.payload }));
+        const pong = encodeFrame({ opcode: OPCODE.pong, payload: frame.payload });
+        if (this.#midWrite) this.#owedPongs.push(pong);
+        else this.socket.write(pong);
       }
     }
     this.#wake();
