@@ -4,6 +4,7 @@
  */
 import type { ErrorKind } from '../protocol/events.js';
 import type { SessionRecord, StoredMessage } from '../memory/types.js';
+import { Fanout } from './fanout.js';
 import type { ModelUsage } from './providers/types.js';
 
 export interface RunRef {
@@ -38,26 +39,5 @@ export type RuntimeEvent =
   /** `session` reads the row when called: only when someone listens for session changes. */
   | { type: 'session.changed'; sessionKey: string; agentId: string; reason: string; session: () => SessionRecord | undefined };
 
-export type RuntimeListener = (event: RuntimeEvent) => void;
-
-/** A synchronous fan-out of runtime events. A listener that throws is reported, never breaks the others. */
-export class RuntimeEvents {
-  readonly #listeners = new Set<RuntimeListener>();
-
-  constructor(private readonly onListenerError: (err: unknown) => void) {}
-
-  on(listener: RuntimeListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  emit(event: RuntimeEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.onListenerError(err);
-      }
-    }
-  }
-}
+/** The runtime's events, fanned out (workers/fanout.ts). */
+export class RuntimeEvents extends Fanout<RuntimeEvent> {}

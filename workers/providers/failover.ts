@@ -1,3 +1,4 @@
+import { sleep } from '../abortable.js';
 import {
   type ModelInfo,
   type ModelProvider,
@@ -78,7 +79,7 @@ export class FailoverProvider implements ModelProvider {
         if (!retried && wait !== undefined && wait <= this.#maxRetryWaitMs) {
           retried = true;
           yield status('retry', { model: label(link), reason: error.kind, retryAfterMs: wait, message: error.message });
-          await sleep(wait, request.signal);
+          await retryWait(wait, request.signal);
           continue;
         }
         const next = chain[index + 1];
@@ -155,17 +156,8 @@ function status(phase: string, detail: Record<string, unknown>): ModelStreamEven
 }
 
 /** Waits `ms`, or rejects with an `aborted` ProviderError as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new ProviderError('aborted', 'aborted while waiting to retry', { cause: signal.reason }));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+function retryWait(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(ms, signal).catch((cause: unknown) => {
+    throw new ProviderError('aborted', 'aborted while waiting to retry', { cause });
   });
 }
