@@ -132,10 +132,15 @@ export const agentPlanMethods = {
   }),
 } as const;
 
-export const AgentPlanPayload = Type.Object({
+/** Where an agent event belongs: the run, its session and its plan (empty strings when the task has none). */
+const PlanRef = {
   runId: Type.String(),
   sessionKey: Type.String(),
   planId: Type.String(),
+};
+
+export const AgentPlanPayload = Type.Object({
+  ...PlanRef,
   goal: Type.String(),
   tasks: Type.Array(Type.Object({ taskId: Type.String(), title: Type.String(), worker: Type.String(), dependsOn: Type.Array(Type.String()) })),
   ts: EpochMs,
@@ -143,9 +148,7 @@ export const AgentPlanPayload = Type.Object({
 export type AgentPlanPayload = Static<typeof AgentPlanPayload>;
 
 export const AgentProgressPayload = Type.Object({
-  runId: Type.String(),
-  sessionKey: Type.String(),
-  planId: Type.String(),
+  ...PlanRef,
   taskId: Type.Optional(Type.String()),
   /** The task's new state; without taskId the plan's (`running`, `blocked`, `done`) or `heartbeat`. */
   state: Type.String(),
@@ -157,9 +160,7 @@ export const AgentProgressPayload = Type.Object({
 export type AgentProgressPayload = Static<typeof AgentProgressPayload>;
 
 export const AgentBlockedPayload = Type.Object({
-  runId: Type.String(),
-  sessionKey: Type.String(),
-  planId: Type.String(),
+  ...PlanRef,
   taskId: Type.String(),
   reason: Type.String(),
   needs: BlockedNeeds,

@@ -174,9 +174,7 @@ export class ExecutionWorker {
     this.#deps.events.emit({
       type: 'agent.progress',
       payload: {
-        runId: job.runId ?? '',
-        sessionKey: job.sessionKey ?? '',
-        planId: job.planId ?? '',
+        ...planRef(job),
         taskId: job.id,
         state: taskState(job),
         progress: planFraction(tasks),
@@ -190,7 +188,7 @@ export class ExecutionWorker {
     const reason = job.lastError ?? (needs === 'retry' ? 'the task failed' : `needs ${needs}`);
     this.#deps.events.emit({
       type: 'agent.blocked',
-      payload: { runId: job.runId ?? '', sessionKey: job.sessionKey ?? '', planId: job.planId ?? '', taskId: job.id, reason, needs, ts: this.#deps.now() },
+      payload: { ...planRef(job), taskId: job.id, reason, needs, ts: this.#deps.now() },
     });
   }
 
@@ -203,9 +201,7 @@ export class ExecutionWorker {
     this.#deps.events.emit({
       type: 'agent.progress',
       payload: {
-        runId: job.runId ?? '',
-        sessionKey: job.sessionKey ?? '',
-        planId: job.planId ?? '',
+        ...planRef(job),
         state,
         progress: planFraction(tasks),
         message: `plan ${state}: ${tasks.filter((t) => taskState(t) === 'done').length}/${tasks.length} tasks done`,
@@ -213,4 +209,9 @@ export class ExecutionWorker {
       },
     });
   }
+}
+
+/** The run, session and plan an event about `job` belongs to (empty strings when it has none). */
+function planRef(job: JobRecord): { runId: string; sessionKey: string; planId: string } {
+  return { runId: job.runId ?? '', sessionKey: job.sessionKey ?? '', planId: job.planId ?? '' };
 }
