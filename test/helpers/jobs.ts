@@ -66,3 +66,18 @@ export async function eventually(check: () => boolean, timeoutMs = 3_000): Promi
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/** A job handler that runs until its signal aborts; it records which jobs started and which were aborted. */
+export function untilAborted(): { handler: JobHandler; started: string[]; aborted: string[] } {
+  const started: string[] = [];
+  const aborted: string[] = [];
+  const handler: JobHandler = (ctx) =>
+    new Promise((_, reject) => {
+      started.push(ctx.job.id);
+      ctx.signal.addEventListener('abort', () => {
+        aborted.push(ctx.job.id);
+        reject(ctx.signal.reason);
+      }, { once: true });
+    });
+  return { handler, started, aborted };
+}

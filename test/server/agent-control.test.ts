@@ -7,23 +7,9 @@ import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gatew
 import { RawClient, payloadOf, resultOf } from '../helpers/raw-client.js';
 import { isChat, roundTrip } from '../helpers/turns.js';
 import { isEvent, planClient, progressOf, sendGoal } from '../helpers/agent-plan.js';
+import { untilAborted } from '../helpers/jobs.js';
 import { sampleValue, scrape } from '../helpers/metrics-text.js';
 import { AUDIT_LOG_FILE } from '../../server/hardening.js';
-
-/** A job handler that runs until its signal aborts; it records what started and what was aborted. */
-function untilAborted(): { handler: JobHandler; started: string[]; aborted: string[] } {
-  const started: string[] = [];
-  const aborted: string[] = [];
-  const handler: JobHandler = (ctx) =>
-    new Promise((_, reject) => {
-      started.push(ctx.job.id);
-      ctx.signal.addEventListener('abort', () => {
-        aborted.push(ctx.job.id);
-        reject(ctx.signal.reason);
-      }, { once: true });
-    });
-  return { handler, started, aborted };
-}
 
 function runtimeOf(gw: TestGateway) {
   const agent = gw.gateway.services.agent;

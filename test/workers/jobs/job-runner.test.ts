@@ -1,24 +1,9 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { PermanentJobError, type JobHandler } from '../../../workers/jobs/job-runner.js';
-import { eventually, jobDatabase, jobRunner, newJob } from '../../helpers/jobs.js';
+import { eventually, jobDatabase, jobRunner, newJob, untilAborted } from '../../helpers/jobs.js';
 
 const ok: JobHandler = async () => ({ result: 'ok' });
-
-/** A handler that waits until aborted; `aborted` counts the signals it saw abort. */
-function hanging(): { handler: JobHandler; started: string[]; aborted: string[] } {
-  const started: string[] = [];
-  const aborted: string[] = [];
-  const handler: JobHandler = (ctx) =>
-    new Promise((_, reject) => {
-      started.push(ctx.job.id);
-      ctx.signal.addEventListener('abort', () => {
-        aborted.push(ctx.job.id);
-        reject(ctx.signal.reason);
-      }, { once: true });
-    });
-  return { handler, started, aborted };
-}
 
 describe('JobRunner', () => {
   it('runs a due job to done and reports each transition', async () => {
@@ -86,7 +71,7 @@ describe('JobRunner', () => {
   });
 
   it('cancel aborts a running attempt at once and the job stays cancelled', async () => {
-    const h = hanging();
+    const h = untilAborted();
     const { runner, store } = jobRunner(jobDatabase().db, { work: h.handler });
     runner.enqueue(newJob('a'));
     await eventually(() => h.started.length === 1);
@@ -100,7 +85,7 @@ describe('JobRunner', () => {
 
   it('pausing a running job puts it back uncounted; releasing the hold runs it again', async () => {
     let first = true;
-    const h = hanging();
+    const h = untilAborted();
     const { runner, store } = jobRunner(jobDatabase().db, {
       work: (ctx) => {
         if (!first) return ok(ctx);
@@ -119,7 +104,7 @@ describe('JobRunner', () => {
   });
 
   it('counts an attempt that runs past its timeout as failed', async () => {
-    const h = hanging();
+    const h = untilAborted();
     const { runner, store } = jobRunner(jobDatabase().db, { work: h.handler }, { attemptTimeoutMs: 30 });
     runner.enqueue(newJob('a', { maxAttempts: 1 }));
     await eventually(() => store.get('a')?.state === 'dead');
@@ -146,7 +131,7 @@ describe('JobRunner', () => {
     let effects = 0;
     const effect = () => ++effects;
     // First life: the side-effecting job commits its effect, then the process dies before the job is done.
-    const first = hanging();
+    const first = untilAborted();
     const one = jobRunner(db, {
       work: (ctx) => {
         ctx.once('send-report', effect);
