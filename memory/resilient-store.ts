@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { WalCheckpointer } from './checkpointer.js';
 import { migrate, openDatabase, usePragmas, type Db, type DbLogger } from './db.js';
 import { MIGRATIONS } from './migrations.js';
 import { createParts, type Store, type StoreHealth, type StoreParts } from './store.js';
@@ -56,6 +57,8 @@ interface Backend {
   kind: 'file' | 'memory';
   /** The in-memory database started as a copy of the file. */
   copied: boolean;
+  /** Checkpoints the file's WAL off the event loop (file backends). */
+  checkpointer?: WalCheckpointer;
 }
 
 export class ResilientStore implements Store {
@@ -107,11 +110,14 @@ export class ResilientStore implements Store {
     if (this.#txDepth > 0) return fn();
     return this.#guard(() => {
       this.#txDepth += 1;
+      let result: T;
       try {
-        return this.#backend.db.transaction(fn)();
+        result = this.#backend.db.transaction(fn)();
       } finally {
         this.#txDepth -= 1;
       }
+      this.#backend.checkpointer?.afterCommit();
+      return result;
     });
   }
 
@@ -128,6 +134,7 @@ export class ResilientStore implements Store {
     if (this.#backend.kind === 'memory') {
       this.#log('error', { pendingRows: this.#safePending() }, 'closing in RAM-only mode: rows accepted since the database failed are lost');
     }
+    this.#backend.checkpointer?.close();
     try {
       this.#backend.db.close();
     } catch (err) {
@@ -149,8 +156,12 @@ export class ResilientStore implements Store {
     return openDatabase(this.path, this.#options.logger, { createDir });
   }
 
-  #fileBackend(db: Db): Backend {
-    return { db, parts: createParts(db, this.#options.indexMemory ?? true), kind: 'file', copied: false };
+  #fileBackend(db: Db, parts: StoreParts = createParts(db, this.#options.indexMemory ?? true)): Backend {
+    const backend: Backend = { db, parts, kind: 'file', copied: false };
+    if (this.path !== ':memory:') {
+      backend.checkpointer = new WalCheckpointer(db, this.path, { warn: (obj, msg) => this.#log('warn', obj, msg ?? '') });
+    }
+    return backend;
   }
 
   /** Runs a call on the current backend; a fatal error on the file switches to RAM and runs it again there. */
@@ -160,6 +171,7 @@ export class ResilientStore implements Store {
       return call();
     } catch (err) {
       if (!isFatalSqliteError(err) || this.#backend.kind !== 'file' || this.#txDepth > 0) throw err;
+      this.#backend.checkpointer?.close();
       this.#backend = this.#enterDegraded({ code: err.code, err }, this.#backend.db);
       return call();
     }
@@ -226,7 +238,7 @@ export class ResilientStore implements Store {
       const parts = createParts(file, this.#options.indexMemory ?? true);
       const fresh = parts.sessions.count() === 0 && memory.copied;
       const report = writeBack(memory.db, file, fresh, (key) => parts.memory.items.scope(key));
-      this.#backend = { db: file, parts, kind: 'file', copied: false };
+      this.#backend = this.#fileBackend(file, parts);
       this.#log('warn', { ...report, path: this.path, since: this.#health.since }, 'database back: RAM-only writes written back');
     } catch (err) {
       this.#log('warn', { err }, 'database reopened but the write-back failed; still RAM-only');
