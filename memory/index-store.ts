@@ -28,7 +28,12 @@ export class IndexStore {
 
   /** True when some rows are not indexed yet. */
   behind(): boolean {
-    return (this.#newest.get()?.n ?? 0) > (this.#lastIndexed.get()?.last_n ?? 0);
+    return this.lag() > 0;
+  }
+
+  /** How many rows at most are not indexed yet (deleted rows count too). */
+  lag(): number {
+    return Math.max(0, (this.#newest.get()?.n ?? 0) - (this.#lastIndexed.get()?.last_n ?? 0));
   }
 
   /** Indexes up to `max` new rows; call inside a transaction. Returns how many. */

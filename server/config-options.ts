@@ -121,7 +121,7 @@ export const OPTIONS = {
   memorySummarizer: oneOf(MEM, ['auto', 'provider', 'extractive'], 'auto', 'How summaries are written: provider (the configured model), extractive (the deterministic sentence picker), auto (the provider unless it is the offline local one).'),
   memorySummarizerTimeoutMs: int(MEM, 60_000, 'Longest a provider summary may take before the extractive summarizer is used instead, in ms.', 1),
   memoryManagerIntervalMs: int(MEM, 5_000, 'Time between memory manager passes over the active contexts, in ms.', 10),
-  memorySnapshotIntervalMs: int(MEM, 1_000, 'Time between batch writes of RAM snapshots and memory bookkeeping (one transaction each), in ms.', 10, 600_000),
+  memorySnapshotIntervalMs: int(MEM, 1_000, 'Time between batch writes of RAM snapshots and memory bookkeeping (written in slices of ~2 ms, each its own transaction), in ms.', 10, 600_000),
   memoryTranscriptRetentionDays: int(MEM, 0, 'Days a turn\'s text is kept once it has left the active context; older ones are purged to forgotten tombstones. 0: forever.', 0, 36_500),
   memorySummaryRetentionDays: int(MEM, 0, 'Days a summary\'s text is kept once it has left the active context. 0: forever.', 0, 36_500),
   memoryRetentionIntervalMs: int(MEM, 3_600_000, 'Time between retention passes of the memory manager, in ms.', 1_000),
