@@ -27,9 +27,28 @@ export const TOKEN_PIECE_CHARS = 1_024;
 
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
+/**
+ * Counts of the last texts counted. A turn's texts are counted twice: the provider counts the prompt and the
+ * reply for usage, memory counts the user and assistant messages for the context's limits (the local
+ * provider's whole reply, ~2 % of a turn's CPU, was counted twice). Short texts only, so the memo stays small.
+ */
+const MEMO_ENTRIES = 64;
+const MEMO_MAX_CHARS = 4_096;
+const memo = new Map<string, number>();
+
 /** Tokens of `text` in the tokenizer's encoding. */
 export function countTokens(text: string): number {
   if (text === '') return 0;
+  if (text.length > MEMO_MAX_CHARS) return countUncached(text);
+  const known = memo.get(text);
+  if (known !== undefined) return known;
+  const tokens = countUncached(text);
+  if (memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
+  memo.set(text, tokens);
+  return tokens;
+}
+
+function countUncached(text: string): number {
   const count = tokenizer();
   if (text.length <= TOKEN_PIECE_CHARS) return count(text, PLAIN_TEXT);
   let total = 0;
