@@ -9,12 +9,12 @@
  * PASSIVE, which never takes the write lock, every `intervalMs` when it is caught up and every `chaseMs`
  * while the writer is ahead of it. What it cannot do is restart the WAL: SQLite goes back to the start of the
  * file only when a write begins with every frame copied, and under continuous load the thread, racing the
- * writer, is always a few frames behind (measured: 116 MB of WAL in 10 s). A RESTART checkpoint would take
+ * writer, is always a few frames behind (measured: the WAL reached 116 MB in a 10 s run). A RESTART checkpoint would take
  * the write lock from the event loop's transactions (they would fail SQLITE_BUSY or sleep in the busy
  * handler). So the writer finishes the job itself: after a commit, once the WAL is past `restartAtFrames`
  * and the thread reports being within `tailFrames` of the end, `afterCommit()` checkpoints those last frames
- * on the event loop, and the next write restarts the WAL: one small copy per WAL cycle instead of one big
- * copy per 1,000 pages.
+ * on the event loop, and the next write restarts the WAL: one copy of a few hundred frames per cycle of ~4,000
+ * (measured 3–11 ms with its fsync, about every 0.4 s at saturation) instead of a copy per 1,000 frames.
  *
  * If the thread fails, automatic checkpoints come back on. `close()` stops the thread and waits for it to
  * close its connection, so the caller's close is the last one and removes the WAL.
