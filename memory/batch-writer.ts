@@ -115,6 +115,7 @@ export class BatchWriter {
    * the whole batch dropped.
    */
   #write(batch: Batch, deadline: number): boolean {
+    if (batch.writes.length === 0 && batch.snapshots.size === 0 && batch.indexRows === 0) return false;
     const due = (): boolean => performance.now() >= deadline;
     let writes = 0;
     let snapshots: string[] = [];
