@@ -61,19 +61,19 @@ const STOP_WAIT_MS = 2_000;
 /** The WAL size is looked at this often until the thread starts, in ms. */
 const WATCH_MS = 250;
 
-// Shared slots: STOP = 1 asks the thread to stop; STOPPED = 1 once it has closed its connection; LOG and
-// COPIED are the WAL frames and the frames copied as of the thread's last checkpoint, ROUND counts them.
-const STOP = 0;
-const STOPPED = 1;
-const LOG = 2;
-const COPIED = 3;
-const ROUND = 4;
-const SLOTS = 5;
+/**
+ * Where things live in the shared Int32Array: STOP = 1 asks the thread to stop; STOPPED = 1 once it has
+ * closed its connection; LOG and COPIED are the WAL frames and the frames copied as of the thread's last
+ * checkpoint, ROUND counts its checkpoints. Passed to the thread, which cannot see module constants.
+ */
+const SLOT = { STOP: 0, STOPPED: 1, LOG: 2, COPIED: 3, ROUND: 4 } as const;
+const SLOTS = Object.keys(SLOT).length;
 
 interface ThreadInput {
   sqlite: string;
   path: string;
   flags: SharedArrayBuffer;
+  slot: typeof SLOT;
   options: CheckpointerOptions;
 }
 
@@ -83,26 +83,27 @@ function checkpointLoop(input: ThreadInput, load: (id: string) => unknown): void
     pragma(sql: string): unknown;
     close(): void;
   };
-  // Slot numbers as above (the thread cannot see outer constants).
+  const { slot } = input;
   const slots = new Int32Array(input.flags);
   const db = new Database(input.path, { fileMustExist: true });
   try {
-    while (Atomics.load(slots, 0) === 0) {
+    while (Atomics.load(slots, slot.STOP) === 0) {
       const [result] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
       const log = result?.log ?? 0;
       const copied = result?.checkpointed ?? 0;
-      Atomics.store(slots, 2, log);
-      Atomics.store(slots, 3, copied);
-      Atomics.add(slots, 4, 1);
-      Atomics.wait(slots, 0, 0, copied < log ? input.options.chaseMs : input.options.intervalMs);
+      Atomics.store(slots, slot.LOG, log);
+      Atomics.store(slots, slot.COPIED, copied);
+      Atomics.add(slots, slot.ROUND, 1);
+      Atomics.wait(slots, slot.STOP, 0, copied < log ? input.options.chaseMs : input.options.intervalMs);
     }
   } finally {
     db.close();
-    Atomics.store(slots, 1, 1);
-    Atomics.notify(slots, 1);
+    Atomics.store(slots, slot.STOPPED, 1);
+    Atomics.notify(slots, slot.STOPPED);
   }
 }
 
+// As in workers/pool/thread-pool.ts: the `__name` shim stands in for a transpiler helper (keepNames).
 const THREAD_SOURCE = `'use strict';
 const { workerData } = require('node:worker_threads');
 const __name = (f) => f;
@@ -145,6 +146,7 @@ export class WalCheckpointer {
       sqlite: localRequire.resolve('better-sqlite3'),
       path: this.#path,
       flags: this.#flags.buffer as SharedArrayBuffer,
+      slot: SLOT,
       options: this.#options,
     };
     const thread = new Worker(THREAD_SOURCE, { eval: true, workerData: input });
@@ -163,9 +165,9 @@ export class WalCheckpointer {
     const thread = this.#thread;
     this.#thread = undefined;
     if (thread === undefined) return;
-    Atomics.store(this.#flags, STOP, 1);
-    Atomics.notify(this.#flags, STOP);
-    Atomics.wait(this.#flags, STOPPED, 0, STOP_WAIT_MS);
+    Atomics.store(this.#flags, SLOT.STOP, 1);
+    Atomics.notify(this.#flags, SLOT.STOP);
+    Atomics.wait(this.#flags, SLOT.STOPPED, 0, STOP_WAIT_MS);
     void thread.terminate();
   }
 
@@ -175,10 +177,10 @@ export class WalCheckpointer {
    */
   afterCommit(): void {
     if (this.#thread === undefined) return;
-    const round = Atomics.load(this.#flags, ROUND);
+    const round = Atomics.load(this.#flags, SLOT.ROUND);
     if (round === this.#tailRound) return;
-    const log = Atomics.load(this.#flags, LOG);
-    const behind = log - Atomics.load(this.#flags, COPIED);
+    const log = Atomics.load(this.#flags, SLOT.LOG);
+    const behind = log - Atomics.load(this.#flags, SLOT.COPIED);
     if (log < this.#options.restartAtFrames || (behind > this.#options.tailFrames && log < this.#options.hardLimitFrames)) return;
     this.#tailRound = round;
     try {
