@@ -49,8 +49,11 @@ export interface SubmitTurn {
   model?: string | undefined;
   /** A slash command: its effect runs once, only for a new request, before the turn is stored. */
   command?: CommandTurn | undefined;
-  /** The request's logger (carries connId and reqId); the turn's log lines add runId and sessionKey. */
-  logger?: Logger | undefined;
+  /**
+   * Makes the request's logger (connId and reqId bound), to which the turn's log lines add runId and sessionKey.
+   * Called only when the turn logs: most turns never do, and a pino child per turn costs ~2 % of the gateway's CPU.
+   */
+  logger?: (() => Logger) | undefined;
 }
 
 export type SubmitOutcome =
@@ -149,8 +152,9 @@ export class TurnService {
       model: input.model ?? accepted.session.settings.model,
       ...(input.command === undefined ? {} : { presetReply: input.command.reply() }),
     };
-    const parentLogger = input.logger ?? this.#deps.logger;
-    const run = new ActiveRun(ref, accepted.run.sessionId, now, accepted.userMessage.seq, request, () => parentLogger.child({ runId: ref.runId, sessionKey: ref.sessionKey }), accepted.userMessage.id);
+    const parentLogger = input.logger;
+    const makeLogger = (): Logger => (parentLogger?.() ?? this.#deps.logger).child({ runId: ref.runId, sessionKey: ref.sessionKey });
+    const run = new ActiveRun(ref, accepted.run.sessionId, now, accepted.userMessage.seq, request, makeLogger, accepted.userMessage.id);
     this.#runs.set(ref.runId, run);
     this.#remember(accepted.userMessage, run);
     this.#deps.events.emit({ type: 'message.stored', message: accepted.userMessage });

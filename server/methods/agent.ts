@@ -32,7 +32,7 @@ export function agentHandlers(services: GatewayServices): HandlerGroup<'agent' |
         timeoutMs,
         extraSystemPrompt: params.extraSystemPrompt,
         model: params.model,
-        logger: ctx.logger,
+        logger: () => ctx.logger,
       });
       if (outcome.kind === 'in_flight') return { runId: outcome.runId, status: 'in_flight' as const };
       if (outcome.kind === 'finished') return finalOrThrow(services, outcome.response as AgentFinal, outcome.ok);

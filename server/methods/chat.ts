@@ -37,8 +37,8 @@ export interface ChatSendInput {
   attachments?: readonly unknown[] | undefined;
   timeoutMs?: number | undefined;
   queueMode?: string | undefined;
-  /** The request's logger (connId, reqId): the turn logs through it. */
-  logger?: Logger | undefined;
+  /** Makes the request's logger (connId, reqId), through which the turn logs; called on first use only. */
+  logger?: (() => Logger) | undefined;
 }
 
 /** Shared by chat.send and sessions.send: a missing idempotency key is generated (openclaw-node omits it). */
@@ -66,7 +66,7 @@ export function chatHandlers(services: GatewayServices): HandlerGroup<ChatMethod
     return chatHistory(services, services.sessions.ensure(key, agentId), params);
   };
   return {
-    'chat.send': (params, ctx) => sendChat(services, { ...params, logger: ctx.logger }),
+    'chat.send': (params, ctx) => sendChat(services, { ...params, logger: () => ctx.logger }),
     'chat.history': history,
     'chat.startup': (params) => history(params),
     'chat.abort': (params) => {

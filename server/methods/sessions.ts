@@ -44,7 +44,7 @@ export function sessionsHandlers(services: GatewayServices): HandlerGroup<Sessio
     resolved: { key: session.key, agentId: session.agentId, sessionId: session.sessionId },
   });
   const list = (params: MethodParams<'sessions.list'>): MethodResult<'sessions.list'> => listSessions(services, params, row);
-  const send = (params: MethodParams<'sessions.send'>, queueMode: string, logger: Logger) =>
+  const send = (params: MethodParams<'sessions.send'>, queueMode: string, logger: () => Logger) =>
     sendChat(services, { sessionKey: params.key, agentId: params.agentId, message: params.message, idempotencyKey: params.idempotencyKey, attachments: params.attachments, timeoutMs: params.timeoutMs, queueMode, logger });
   return {
     'sessions.list': list,
@@ -75,7 +75,7 @@ export function sessionsHandlers(services: GatewayServices): HandlerGroup<Sessio
       const settings = pickSettings({ key, ...(params.label === undefined ? {} : { label: params.label }), ...(params.model === undefined ? {} : { model: params.model }), ...(params.thinkingLevel === undefined ? {} : { thinkingLevel: params.thinkingLevel }) });
       let session = services.sessions.ensure(key, agentId);
       if (Object.keys(settings).length > 0) session = services.sessions.patch(key, agentId, settings);
-      const ack = params.message === undefined || params.message === '' ? undefined : await sendChat(services, { sessionKey: key, agentId, message: params.message, idempotencyKey: params.idempotencyKey, timeoutMs: params.timeoutMs, logger: ctx.logger });
+      const ack = params.message === undefined || params.message === '' ? undefined : await sendChat(services, { sessionKey: key, agentId, message: params.message, idempotencyKey: params.idempotencyKey, timeoutMs: params.timeoutMs, logger: () => ctx.logger });
       return {
         ok: true as const,
         key,
@@ -86,9 +86,9 @@ export function sessionsHandlers(services: GatewayServices): HandlerGroup<Sessio
         ...(ack?.messageSeq === undefined ? {} : { messageSeq: ack.messageSeq }),
       };
     },
-    'sessions.send': (params, ctx) => send(params, 'followup', ctx.logger),
-    'session.send': (params, ctx) => send(params, 'followup', ctx.logger),
-    'sessions.steer': (params, ctx) => send(params, 'interrupt', ctx.logger),
+    'sessions.send': (params, ctx) => send(params, 'followup', () => ctx.logger),
+    'session.send': (params, ctx) => send(params, 'followup', () => ctx.logger),
+    'sessions.steer': (params, ctx) => send(params, 'interrupt', () => ctx.logger),
     'sessions.abort': (params) => {
       if (params.runId !== undefined && params.key === undefined) {
         const aborted = services.turns.abortRun(params.runId);
