@@ -41,7 +41,7 @@ const METRICS: [keyof Row, string][] = [
   ['finalP99', 'time to final p99 (ms)'],
   ['handshakeP50', 'handshake p50 (ms)'],
   ['handshakeP99', 'handshake p99 (ms)'],
-  ['idleRssMb', 'RSS idle (MB)'],
+  ['idleRssMb', 'RSS 0.5 s after start (MB)'],
   ['connectedRssMb', 'RSS with clients connected (MB)'],
   ['loadedRssMb', 'RSS after load (MB)'],
   ['generatorCpuPct', 'load generator CPU (%)'],
