@@ -48,7 +48,6 @@ export class TranscriptStore {
   readonly #count;
   readonly #compact;
   readonly #deleteSession;
-  readonly #byRun;
   readonly #upTo;
   readonly #items: ItemsStore | undefined;
 
@@ -81,7 +80,6 @@ export class TranscriptStore {
          SELECT seq FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
     );
     this.#deleteSession = db.prepare('DELETE FROM messages WHERE session_key = ?');
-    this.#byRun = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE run_id = ? ORDER BY seq');
     this.#upTo = db.prepare<[string, string, number, number], MessageRow>(
       'SELECT * FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 AND seq <= ? ORDER BY seq DESC LIMIT ?',
     );
@@ -150,10 +148,6 @@ export class TranscriptStore {
   /** The newest `limit` live messages with seq up to `maxSeq`, oldest first: a turn's view of its past. */
   upTo(sessionKey: string, sessionId: string, maxSeq: number, limit: number): StoredMessage[] {
     return this.#upTo.all(sessionKey, sessionId, maxSeq, limit).reverse().map(toStored);
-  }
-
-  byRun(runId: string): StoredMessage[] {
-    return this.#byRun.all(runId).map(toStored);
   }
 
   /** Hides all but the newest `keep` live messages from history; returns how many were hidden. */
