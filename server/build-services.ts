@@ -63,7 +63,7 @@ export function buildServices(deps: GatewayDeps): Runtime {
   // The first model that can answer is the default shown to clients (a primary without its key is left out).
   const primary = deps.models?.find((info) => info.available);
   const model = primary?.name ?? effectiveModel(config);
-  const memory = setupMemory({ config, store, provider: deps.provider, model, now, logger });
+  const memory = setupMemory({ config, store, provider: deps.provider, model, primaryVendor: primary?.provider ?? deps.provider.id, now, logger });
   // The agent runtime (undefined with agentRuntimeV1 off); its brain plans inside the turns.
   const agent = setupAgent({
     config,

@@ -41,13 +41,18 @@ export interface MemorySetupDeps {
   store: Store;
   provider: ModelProvider;
   model: string;
+  /**
+   * The vendor of the first usable model (`local`, `openai`, `anthropic`), which `memorySummarizer: auto` goes
+   * by. Not `provider.id`: the configured models are served through a failover chain, whose id is `failover`.
+   */
+  primaryVendor: string;
   now: () => number;
   logger: Logger;
 }
 
 function summarizerFor(deps: MemorySetupDeps): Summarizer {
   const { config, provider } = deps;
-  const useProvider = config.memorySummarizer === 'provider' || (config.memorySummarizer === 'auto' && provider.id !== 'local');
+  const useProvider = config.memorySummarizer === 'provider' || (config.memorySummarizer === 'auto' && deps.primaryVendor !== 'local');
   if (!useProvider) return extractiveSummarizer();
   return providerSummarizer({ provider, model: deps.model, timeoutMs: config.memorySummarizerTimeoutMs, logger: deps.logger });
 }

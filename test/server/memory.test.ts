@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../memory/db.js';
+import { DATABASE_FILE } from '../../memory/store.js';
 import type { MemoryItem } from '../../protocol/methods/memory.js';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
 import { RawClient, payloadOf, resultOf, type Frame } from '../helpers/raw-client.js';
@@ -122,4 +125,21 @@ describe('memory.v1 over the wire', () => {
     expect(res.error).toMatchObject({ code: 'INVALID_REQUEST', message: 'unknown method: memory.query' });
     await chat(client, 'hello without memory', 'off1');
   });
+
+  it('with the default offline model, summaries are extractive (memorySummarizer auto), not an echo of the transcript', async () => {
+    const dataDir = tempDir('brainstem-memauto-');
+    // No provider given: built from the config as the CLI does, the local model behind a failover chain.
+    const gw = await startTestGateway({ dataDir, config: MEMORY_CONFIG });
+    const client = await RawClient.connect(gw.url, { token: TEST_TOKEN, caps: ['memory.v1'] });
+    for (const [i, text] of TURNS.entries()) await chat(client, text, `auto${i}`);
+    expect(await gw.gateway.services.memory.manager?.runOnce()).toBe(1);
+    const event = payloadOf(await client.event('memory.event', (f) => (f.payload as { op: string }).op === 'summarize'), 'memory.event');
+    gw.gateway.services.memory.service.flush();
+    const db = openDatabase(join(dataDir, DATABASE_FILE));
+    const row = db.prepare('SELECT method, model FROM summaries WHERE id = ?').get(event.summaryId);
+    db.close();
+    await gw.close();
+    expect(row).toEqual({ method: 'extractive', model: null });
+  });
+
 });
