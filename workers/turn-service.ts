@@ -152,8 +152,7 @@ export class TurnService {
       model: input.model ?? accepted.session.settings.model,
       ...(input.command === undefined ? {} : { presetReply: input.command.reply() }),
     };
-    const parentLogger = input.logger;
-    const makeLogger = (): Logger => (parentLogger?.() ?? this.#deps.logger).child({ runId: ref.runId, sessionKey: ref.sessionKey });
+    const makeLogger = (): Logger => (input.logger?.() ?? this.#deps.logger).child({ runId: ref.runId, sessionKey: ref.sessionKey });
     const run = new ActiveRun(ref, accepted.run.sessionId, now, accepted.userMessage.seq, request, makeLogger, accepted.userMessage.id);
     this.#runs.set(ref.runId, run);
     this.#remember(accepted.userMessage, run);

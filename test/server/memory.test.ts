@@ -141,5 +141,4 @@ describe('memory.v1 over the wire', () => {
     await gw.close();
     expect(row).toEqual({ method: 'extractive', model: null });
   });
-
 });
