@@ -86,6 +86,19 @@ describe('openDatabase', () => {
     expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
+  it('upgrades a database made before migration 3: its messages stay, messages_run is gone', () => {
+    const dataDir = tempDir('brainstem-upgrade-');
+    const before = openDatabase(join(dataDir, DATABASE_FILE), undefined, { migrations: MIGRATIONS.filter((m) => m.version < 3) });
+    before.prepare("INSERT INTO sessions (key, agent_id, session_id, created_at, updated_at) VALUES ('agent:main:main', 'main', 's1', 1, 1)").run();
+    before.prepare("INSERT INTO messages (id, session_key, session_id, seq, role, body, run_id, created_at) VALUES ('m1', 'agent:main:main', 's1', 1, 'user', '{}', 'r1', 1)").run();
+    before.close();
+    const store = openStore(dataDir);
+    onFinished(() => store.close());
+    const db = rawDb(dataDir);
+    expect(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND name = 'messages_run'").all()).toEqual([]);
+    expect(db.prepare('SELECT id, run_id FROM messages').all()).toEqual([{ id: 'm1', run_id: 'r1' }]);
+  });
+
   it('rolls a failing migration back whole and does not record it', () => {
     const path = join(tempDir('brainstem-db-'), 'test.db');
     const migrations: Migration[] = [
