@@ -1,13 +1,14 @@
 /**
  * Who writes the memory manager's summaries: the configured model provider, or the deterministic
- * extractive summarizer (memory/extractive-summary.ts). A provider summary that fails, times out or comes
- * back empty falls back to the extractive one, so summarizing never fails.
+ * extractive summarizer (memory/extractive-summary.ts). A provider summary that fails, times out, comes back
+ * empty or comes from the offline local model (the echo a failover chain may end with) falls back to the
+ * extractive one, so summarizing never fails and never stores an echo of the transcript as a summary.
  */
 import type { Logger } from 'pino';
 import { extractiveSummary } from '../memory/extractive-summary.js';
 import type { ContextItem, SummaryDraft } from '../memory/memory-types.js';
 import { countTokens } from '../memory/tokens.js';
-import type { ModelProvider } from './providers/types.js';
+import type { ModelProvider, ModelStreamEvent } from './providers/types.js';
 
 export interface Summarizer {
   readonly kind: 'provider' | 'extractive';
@@ -48,6 +49,8 @@ export function providerSummarizer(options: ProviderSummarizerOptions): Summariz
       const both = AbortSignal.any([signal, timeout]);
       const transcript = sources(items).map((s) => `${s.role ?? 'note'}: ${s.text}`).join('\n');
       let text = '';
+      /** The model that answered (a failover chain names each model it tries). */
+      let answered: Extract<ModelStreamEvent, { type: 'model' }> | undefined;
       try {
         const stream = options.provider.stream({
           model: options.model,
@@ -59,14 +62,18 @@ export function providerSummarizer(options: ProviderSummarizerOptions): Summariz
           signal: both,
           runId: `memory-summary-${items[0]?.id ?? 'empty'}`,
         });
-        for await (const event of stream) if (event.type === 'text') text += event.text;
+        for await (const event of stream) {
+          if (event.type === 'text') text += event.text;
+          else if (event.type === 'model') answered = event;
+        }
       } catch (err) {
         options.logger.warn({ err, items: items.length }, 'provider summary failed; using the extractive summarizer');
         return fallback.summarize(items, maxTokens, signal);
       }
       const trimmed = text.trim();
-      if (trimmed === '' || countTokens(trimmed) > maxTokens * 2) return fallback.summarize(items, maxTokens, signal);
-      return { text: trimmed, method: 'provider', model: options.model };
+      // The offline local model (a failover chain's last resort) echoes the transcript: that is no summary.
+      if (trimmed === '' || answered?.provider === 'local' || countTokens(trimmed) > maxTokens * 2) return fallback.summarize(items, maxTokens, signal);
+      return { text: trimmed, method: 'provider', model: answered?.model ?? options.model };
     },
   };
 }

@@ -2,6 +2,8 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MemoryManager, type MemoryManagerPolicy } from '../../workers/memory-manager.js';
 import { extractiveSummarizer, providerSummarizer } from '../../workers/memory-summarizer.js';
+import { createFailoverChain } from '../../workers/providers/factory.js';
+import { createLocalProvider } from '../../workers/providers/local.js';
 import { ProviderError } from '../../workers/providers/types.js';
 import { memoryFixture, type MemoryFixture } from '../helpers/memory-store.js';
 import { scriptedProvider } from '../helpers/scripted-provider.js';
@@ -76,5 +78,17 @@ describe('providerSummarizer', () => {
     expect(await good.summarize(items, 50, new AbortController().signal)).toEqual({ text: 'Ledger on Postgres.', method: 'provider', model: 'm' });
     const bad = providerSummarizer({ provider: scriptedProvider('p', [{ error: new ProviderError('server', 'boom') }]), model: 'm', timeoutMs: 5_000, logger });
     expect(await bad.summarize(items, 50, new AbortController().signal)).toMatchObject({ method: 'extractive', text: expect.stringContaining('Postgres') });
+  });
+
+  it('names the model that answered, and takes no summary from the local echo a failover chain falls back to', async () => {
+    const items = [turn('We chose Postgres for the ledger.'), turn('Agreed, Postgres it is.', 'assistant')];
+    const logger = pino({ level: 'silent' });
+    const down = scriptedProvider('primary', [{ error: new ProviderError('server', 'boom') }]);
+    const backup = scriptedProvider('backup', [{ texts: ['Ledger on Postgres.'] }]);
+    const toBackup = createFailoverChain([{ provider: down, model: 'big' }, { provider: backup, model: 'small' }]);
+    expect(await providerSummarizer({ provider: toBackup, model: 'big', timeoutMs: 5_000, logger }).summarize(items, 50, new AbortController().signal)).toEqual({ text: 'Ledger on Postgres.', method: 'provider', model: 'small' });
+    const stillDown = scriptedProvider('primary', [{ error: new ProviderError('server', 'boom') }]);
+    const toLocal = createFailoverChain([{ provider: stillDown, model: 'big' }, { provider: createLocalProvider(), model: 'local-echo' }]);
+    expect(await providerSummarizer({ provider: toLocal, model: 'big', timeoutMs: 5_000, logger }).summarize(items, 50, new AbortController().signal)).toMatchObject({ method: 'extractive', text: expect.stringContaining('Postgres') });
   });
 });
