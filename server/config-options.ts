@@ -118,7 +118,7 @@ export const OPTIONS = {
   memoryKeepRecentItems: int(MEM, 8, 'Newest items of a context the memory manager never summarizes.', 0, 10_000),
   memoryStaleAfterMs: int(MEM, 3_600_000, 'A context untouched this long has its older items (all but memoryKeepRecentItems) summarized, in ms; 0: never.', 0),
   memorySummaryMaxTokens: int(MEM, 400, 'Longest summary the memory manager writes, in tokens.', 16, 100_000),
-  memorySummarizer: oneOf(MEM, ['auto', 'provider', 'extractive'], 'auto', 'How summaries are written: provider (the configured model), extractive (the deterministic sentence picker), auto (the provider unless it is the offline local one).'),
+  memorySummarizer: oneOf(MEM, ['auto', 'provider', 'extractive'], 'auto', 'How summaries are written: provider (the configured model; should it fail over to the offline local one, whose echo is no summary, the extractive one is used), extractive (the deterministic sentence picker), auto (the provider unless the first usable model is the offline local one).'),
   memorySummarizerTimeoutMs: int(MEM, 60_000, 'Longest a provider summary may take before the extractive summarizer is used instead, in ms.', 1),
   memoryManagerIntervalMs: int(MEM, 5_000, 'Time between memory manager passes over the active contexts, in ms.', 10),
   memorySnapshotIntervalMs: int(MEM, 1_000, 'Time between batch writes of RAM snapshots and memory bookkeeping (written in slices of ~2 ms, each its own transaction), in ms.', 10, 600_000),
