@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lines } from './lib/lines.js';
-import { cpuMs, rssMb } from './lib/proc.js';
+import { cpuMs, hostTicks, rssMb, stealPct } from './lib/proc.js';
 import { machineLine, writeBenchmarks, type Row } from './lib/report.js';
 import { spawnScript, startServer, TOKEN, type Mode, type Target } from './lib/servers.js';
 import { median, round } from './lib/stats.js';
@@ -41,7 +41,7 @@ const warmupMs = Number(values.warmup);
 const rounds = Number(values.rounds);
 const counts = (list: string | undefined): number[] => (list ?? '').split(',').filter((s) => s !== '').map(Number);
 
-type LoadResult = Omit<Row, 'target' | 'mode' | 'clients' | 'cpuMsPerTurn' | 'idleRssMb' | 'connectedRssMb' | 'loadedRssMb' | 'handshakeP50' | 'handshakeP99'>;
+type LoadResult = Omit<Row, 'target' | 'mode' | 'clients' | 'cpuMsPerTurn' | 'hostStealPct' | 'idleRssMb' | 'connectedRssMb' | 'loadedRssMb' | 'handshakeP50' | 'handshakeP99'>;
 
 async function measure(target: Target, mode: Mode, clients: number, intervalMs = 0): Promise<Row> {
   const dataDir = mkdtempSync(join(tmpdir(), 'brainstem-bench-'));
@@ -56,8 +56,10 @@ async function measure(target: Target, mode: Mode, clients: number, intervalMs =
     load.stdin?.write('go\n');
     await out.wait(/^window-start$/);
     const cpu0 = cpuMs(server.pid);
+    const host0 = hostTicks();
     await out.wait(/^window-end$/, durationMs + 30_000);
     const cpu1 = cpuMs(server.pid);
+    const host1 = hostTicks();
     const loadedRss = rssMb(server.pid);
     const result = JSON.parse((await out.wait(/^result (.*)$/))[1] as string) as LoadResult;
     return {
@@ -68,6 +70,7 @@ async function measure(target: Target, mode: Mode, clients: number, intervalMs =
       ...ready,
       ...result,
       cpuMsPerTurn: result.turns === 0 ? Number.NaN : round((cpu1 - cpu0) / result.turns, 3),
+      hostStealPct: round(stealPct(host0, host1), 1),
       idleRssMb: round(idleRss, 1),
       connectedRssMb: round(connectedRss, 1),
       loadedRssMb: round(loadedRss, 1),

@@ -23,6 +23,8 @@ export interface Row {
   connectedRssMb: number;
   loadedRssMb: number;
   generatorCpuPct: number;
+  /** Host CPU time stolen by the hypervisor during the measured window, in % (bench/lib/proc.ts stealPct). */
+  hostStealPct: number;
   windowMs: number;
 }
 
@@ -45,7 +47,11 @@ const METRICS: [keyof Row, string][] = [
   ['connectedRssMb', 'RSS with clients connected (MB)'],
   ['loadedRssMb', 'RSS after load (MB)'],
   ['generatorCpuPct', 'load generator CPU (%)'],
+  ['hostStealPct', 'host CPU stolen by the hypervisor (%)'],
 ];
+
+/** Rows that describe the run's conditions, not the server: no ratio. */
+const CONDITIONS: ReadonlySet<keyof Row> = new Set(['hostStealPct']);
 
 export function table(rows: readonly Row[]): string {
   const out: string[] = [];
@@ -61,7 +67,8 @@ export function table(rows: readonly Row[]): string {
     for (const [key, label] of METRICS) {
       const a = Number(base[key]);
       const b = Number(ours[key]);
-      out.push(`| ${label} | ${a} | ${b} | ${a === 0 || !Number.isFinite(a) ? '–' : `${round(b / a, 2)}×`} |`);
+      const ratio = CONDITIONS.has(key) || a === 0 || !Number.isFinite(a) ? '–' : `${round(b / a, 2)}×`;
+      out.push(`| ${label} | ${a} | ${b} | ${ratio} |`);
     }
     out.push('');
   }
