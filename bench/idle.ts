@@ -11,6 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Lines } from './lib/lines.js';
 import { rssMb } from './lib/proc.js';
@@ -63,10 +64,6 @@ async function measure(target: Target): Promise<IdleRow> {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 async function main(): Promise<void> {
