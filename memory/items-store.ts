@@ -114,9 +114,18 @@ export class ItemsStore {
     const cached = this.#scopes.get(sessionKey);
     if (cached !== undefined) return cached;
     const existing = this.#scopeGet.get(sessionKey)?.scope;
-    // Cached only once read back: a scope made in a transaction that rolls back must not be remembered.
+    // Cached when read back, not when made: the transaction that makes it may roll back. One that reads back a
+    // scope an earlier statement of it made may too; rolledBack() drops the cache then.
     if (existing !== undefined) this.#scopes.set(sessionKey, existing);
     return existing ?? Number(this.#scopeInsert.run(sessionKey).lastInsertRowid);
+  }
+
+  /**
+   * Call when a transaction that may have written through this store rolled back: a scope read back inside it
+   * may have been made by an earlier statement of the same transaction, so the cache is dropped.
+   */
+  rolledBack(): void {
+    this.#scopes.clear();
   }
 
   /** Scope of a session key if it has one; never creates. */
@@ -221,7 +230,12 @@ export class ItemsStore {
 
   /** Runs `fn` in a transaction of this database. */
   transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn)();
+    try {
+      return this.#db.transaction(fn)();
+    } catch (err) {
+      this.rolledBack();
+      throw err;
+    }
   }
 }
 

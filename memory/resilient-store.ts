@@ -113,6 +113,9 @@ export class ResilientStore implements Store {
       let result: T;
       try {
         result = this.#backend.db.transaction(fn)();
+      } catch (err) {
+        this.#backend.parts.memory.items.rolledBack();
+        throw err;
       } finally {
         this.#txDepth -= 1;
       }

@@ -211,6 +211,24 @@ describe('TurnStore.accept', () => {
   });
 });
 
+describe('memory scopes', () => {
+  it('forgets a scope read back in a transaction that rolled back: the next session does not get it too', () => {
+    const { store, dataDir } = tempStore();
+    // The first accept makes session x's full-text scope, the second reads it back; then the transaction rolls back.
+    expect(() =>
+      store.transaction(() => {
+        store.turns.accept(acceptInput('a', 'one', 1_000, { sessionKey: 'x' }));
+        store.turns.accept(acceptInput('b', 'two', 1_001, { sessionKey: 'x' }));
+        throw new Error('undo');
+      }),
+    ).toThrow('undo');
+    store.transaction(() => store.turns.accept(acceptInput('c', 'three', 1_002, { sessionKey: 'x' })));
+    store.transaction(() => store.turns.accept(acceptInput('d', 'four', 1_003, { sessionKey: 'y' })));
+    const rows = rawDb(dataDir).prepare('SELECT i.session_key AS key, s.session_key AS owner FROM memory_items i LEFT JOIN memory_scopes s ON s.scope = i.scope ORDER BY i.n').all();
+    expect(rows).toEqual([{ key: 'x', owner: 'x' }, { key: 'y', owner: 'y' }]);
+  });
+});
+
 describe('TurnStore.finish', () => {
   it('stores the assistant message, the run ending, the tokens and the replayable response', () => {
     const { store } = tempStore();
