@@ -43,6 +43,28 @@ describe('TurnBatch', () => {
     store.close();
   });
 
+  it('writes a batch with a failing write twice (bare, then with savepoints) and remembers nothing of the undone attempt', async () => {
+    let db: Db | undefined;
+    const store = openStore(tempDir('brainstem-batch-'), undefined, { open: (path, options) => (db = openDatabase(path, undefined, options)) });
+    (db as Db).exec("CREATE TRIGGER fail_user BEFORE INSERT ON messages WHEN NEW.body LIKE '%explode%' BEGIN SELECT RAISE(ABORT, 'simulated failure'); END");
+    const batch = new TurnBatch(store);
+    const transaction = vi.spyOn(store, 'transaction');
+    // The first attempt makes session x's full-text scope (a), reads it back (b), then rolls back (explode).
+    const outcomes = await Promise.allSettled([batch.accept(accept('a', 'x')), batch.accept(accept('b', 'x')), batch.accept(accept('explode', 'x'))]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect(transaction).toHaveBeenCalledTimes(2);
+    await batch.accept(accept('c', 'y'));
+    // Every item carries its own session's scope: a scope remembered from the undone attempt would be missing
+    // from memory_scopes and handed out again to the next session.
+    const rows = (db as Db).prepare('SELECT i.session_key AS key, i.scope AS scope, s.session_key AS owner FROM memory_items i LEFT JOIN memory_scopes s ON s.scope = i.scope').all();
+    expect(rows).toEqual([
+      { key: 'x', scope: expect.any(Number), owner: 'x' },
+      { key: 'x', scope: expect.any(Number), owner: 'x' },
+      { key: 'y', scope: expect.any(Number), owner: 'y' },
+    ]);
+    store.close();
+  });
+
   it('sees an earlier write of the same batch: the same key twice in one batch is one turn', async () => {
     const store = tempStore();
     const batch = new TurnBatch(store);

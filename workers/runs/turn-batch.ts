@@ -1,9 +1,13 @@
 /**
  * Group commit for the two writes every turn makes. Accepts and finishes asked for during one event-loop
- * iteration are written in one transaction, each in its own savepoint (a failure undoes only its own writes),
- * at the end of the iteration (`setImmediate`); each caller's promise settles after the commit, so an ack or a
- * final event is sent only for what is on disk. One commit per iteration instead of two per turn: under load
- * the cost of committing (page writes to the WAL, the commit itself) is shared by every turn of the batch.
+ * iteration are written in one transaction at the end of the iteration (`setImmediate`); each caller's promise
+ * settles after the commit, so an ack or a final event is sent only for what is on disk. One commit per
+ * iteration instead of two per turn: under load the cost of committing (page writes to the WAL, the commit
+ * itself) is shared by every turn of the batch.
+ *
+ * A failing write must fail alone. The batch is first written with no savepoints (each costs a copy of every
+ * page its turn writes); if any write throws, that transaction is rolled back and the batch written again with
+ * each write in its own savepoint, so the failure undoes only its own writes and the others are stored.
  *
  * A fatal database error inside the batch (the file became unusable) is left to the store, which switches to
  * its in-memory copy and runs the whole batch again there (memory/resilient-store.ts).
@@ -46,12 +50,9 @@ export class TurnBatch {
     this.#ops = [];
     this.#scheduled = false;
     if (ops.length === 0) return;
-    let outcomes: Outcome[] = [];
+    let outcomes: Outcome[];
     try {
-      this.store.transaction(() => {
-        // Reset on every attempt: the store runs this again on its in-memory copy after a fatal error.
-        outcomes = ops.map((op) => this.#apply(op));
-      });
+      outcomes = this.#writeBare(ops) ?? this.#writeIsolated(ops);
     } catch (err) {
       for (const op of ops) op.settle.reject(err);
       return;
@@ -70,8 +71,25 @@ export class TurnBatch {
     setImmediate(() => this.flush());
   }
 
+  /** The batch with no savepoints; undefined when a write threw (the whole transaction was rolled back). */
+  #writeBare(ops: Op[]): Outcome[] | undefined {
+    const { turns } = this.store;
+    try {
+      return this.store.transaction(() =>
+        ops.map((op): Outcome => ({ ok: true, value: op.kind === 'accept' ? turns.acceptWithin(op.input) : turns.finishWithin(op.input) })),
+      );
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The batch with each write in its own savepoint: a failure is that op's outcome, the others are stored. */
+  #writeIsolated(ops: Op[]): Outcome[] {
+    return this.store.transaction(() => ops.map((op) => this.#isolated(op)));
+  }
+
   /** One op in its own savepoint; a fatal error is rethrown so the whole batch moves to the in-memory copy. */
-  #apply(op: Op): Outcome {
+  #isolated(op: Op): Outcome {
     try {
       return { ok: true, value: op.kind === 'accept' ? this.store.turns.accept(op.input) : this.store.turns.finish(op.input) };
     } catch (err) {
