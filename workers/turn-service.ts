@@ -72,6 +72,8 @@ export class TurnService {
   readonly #batch: TurnBatch;
   /** Idempotency keys whose accept waits for the batch commit: a repeat in the same batch waits for it. */
   readonly #accepting = new Map<string, Promise<unknown>>();
+  /** Endings of runs cancelled before they started, being stored: `close()` waits for them. */
+  readonly #cancelled = new Set<Promise<void>>();
   #closing = false;
 
   constructor(deps: TurnServiceDeps) {
@@ -97,6 +99,7 @@ export class TurnService {
     if (this.#closing) throw new GatewayError('SHUTTING_DOWN');
     const pending = this.#accepting.get(input.idempotencyKey);
     if (pending !== undefined) await pending.catch(() => undefined);
+    if (this.#closing) throw new GatewayError('SHUTTING_DOWN');
     const now = this.#deps.now();
     const requestHash = hashRequest(input);
     const known = this.#deps.store.idempotency.get(input.idempotencyKey, now);
@@ -233,14 +236,17 @@ export class TurnService {
 
   /**
    * Stops accepting turns, gives running ones `graceMs` to finish, then interrupts them and everything
-   * queued. Each interrupted run is stored as such. Safe to call twice.
+   * queued. Turns whose accept was being committed are stored and queued first, so they end interrupted too.
+   * Every ending is stored before this resolves: the store may be closed next. Safe to call twice.
    */
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
+    while (this.#accepting.size > 0) await Promise.allSettled([...this.#accepting.values()]);
     const running = [...this.#runs.values()].filter((run) => run.startedAt !== undefined);
     if (running.length > 0 && graceMs > 0) await this.#waiters.allEnded(running.map((r) => r.ref.runId), graceMs);
     for (const run of this.#runs.values()) if (run.startedAt !== undefined) run.stop('interrupted');
     await this.#scheduler.drain('shutdown');
+    await Promise.allSettled(this.#cancelled);
   }
 
   async #execute(run: ActiveRun): Promise<void> {
@@ -252,7 +258,9 @@ export class TurnService {
 
   #cancel(run: ActiveRun, reason: 'aborted' | 'interrupted'): void {
     run.stop(reason);
-    if (run.startedAt === undefined) void this.#finish(run, notStarted(run, this.#deps.now()));
+    if (run.startedAt !== undefined) return;
+    const ending: Promise<void> = this.#finish(run, notStarted(run, this.#deps.now())).finally(() => this.#cancelled.delete(ending));
+    this.#cancelled.add(ending);
   }
 
   /** Stores the run's ending (group commit), then announces it: the final event is sent for what is on disk. */

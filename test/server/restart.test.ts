@@ -1,4 +1,6 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { openStore } from '../../memory/store.js';
 import { messageText } from '../../memory/transcript-store.js';
 import type { ChatMessage } from '../../protocol/schema.js';
 import { LOCAL_REPLY_PREFIX } from '../../workers/providers/local.js';
@@ -74,6 +76,50 @@ describe('restart on the same data dir', () => {
         status: 'error',
         summary: 'interrupted',
       });
+    });
+
+    it('stores every turn being accepted or queued when the stop comes, and its ending, before the store closes', async () => {
+      const dataDir = tempDir('brainstem-restart-');
+      const errors: string[] = [];
+      const logger = pino({ level: 'error' }, { write: (line: string) => errors.push(line) });
+      // One run at a time, so that the turns accepted below would queue behind each other.
+      const first = await startTestGateway({ dataDir, logger, config: { maxConcurrentRuns: 1 } });
+      const keys = ['a', 'b', 'c', 'd'];
+      // Submitted and not awaited: their accepts are waiting for the group commit when the stop begins.
+      const submitted = keys.map((key) =>
+        first.gateway.services.turns.submit({ kind: 'chat', idempotencyKey: `run-${key}`, sessionKey: `agent:main:${key}`, agentId: 'main', message: `to ${key}`, queueMode: 'followup' }),
+      );
+      await first.close();
+
+      expect((await Promise.all(submitted)).map((outcome) => outcome.kind)).toEqual(['started', 'started', 'started', 'started']);
+      expect(errors).toEqual([]);
+      // Read before a restart, which would mark whatever was left open as interrupted.
+      const store = openStore(dataDir);
+      const runs = keys.map((key) => store.runs.get(`run-${key}`)?.status);
+      store.close();
+      expect(runs).toEqual(['interrupted', 'interrupted', 'interrupted', 'interrupted']);
+    });
+
+    it('stops on SIGTERM under load with no error logged and no run left open', async () => {
+      const dataDir = tempDir('brainstem-restart-');
+      const token = 'sigterm-token';
+      const gw = await spawnGateway({ dataDir, token, args: ['--log-level', 'warn', '--max-concurrent-runs', '2'] });
+      const clients = await Promise.all(Array.from({ length: 4 }, () => RawClient.connect(gw.url, { token })));
+      // Each client pipelines turns over five sessions without waiting for acks: accepts in flight, runs queued.
+      clients.forEach((client, c) => {
+        for (let t = 0; t < 25; t++) {
+          client.ws.send(JSON.stringify({ type: 'req', id: `${c}-${t}`, method: 'chat.send', params: { sessionKey: `s-${c}-${t % 5}`, message: `turn ${t}`, idempotencyKey: `k-${c}-${t}` } }));
+        }
+      });
+      await (clients[0] as RawClient).next((f) => f.type === 'res');
+      gw.kill('SIGTERM');
+      expect(await gw.exited).toMatchObject({ code: 0 });
+      expect([...gw.stdout, ...gw.stderr].filter((line) => line.includes('"level":50'))).toEqual([]);
+      // Read before a restart, which would mark whatever was left open as interrupted.
+      const store = openStore(dataDir);
+      const open = store.runs.open().map((run) => run.runId);
+      store.close();
+      expect(open).toEqual([]);
     });
   });
 
