@@ -12,6 +12,7 @@ import { openaiScript, startMockOpenAI, defaultOpenAIReply, type MockRequest } f
 import { RawClient, connectParams, payloadOf, resultOf } from '../helpers/raw-client.js';
 import { isChat, roundTrip } from '../helpers/turns.js';
 import { isEvent, maxRunningAtOnce, planClient, progressOf, sendGoal, workspaceWith } from '../helpers/agent-plan.js';
+import { eventually } from '../helpers/jobs.js';
 
 const DOCS = {
   'notes/pricing.md': '# Pricing\n\nThe starter plan costs 12 euros a month. Annual billing gets two months free.',
@@ -88,6 +89,11 @@ describe('agent.plan.v1 over WebSocket', () => {
     expect(documents.items.find((item) => item.id === pricing?.id)).toMatchObject({ kind: 'document', sessionKey: 'global' });
     expect(status.lanes.map((l) => l.name)).toEqual(['turns', 'interactive', 'research', 'background']);
     expect(status.lanes.find((l) => l.name === 'research')).toMatchObject({ running: 0, concurrency: 2, maxQueue: 256 });
+    // The plan's results go into memory as a document by a side-effecting job, recorded once, first time round
+    // (its effect commits on the memory store's connection, its record on the job table's).
+    const store = gw.gateway.services.agent?.runtime.store;
+    await eventually(() => store?.get(`job_memory_${plan.planId}`)?.state === 'done');
+    expect(store?.get(`job_memory_${plan.planId}`)).toMatchObject({ state: 'done', attempts: 1, lastError: undefined });
   });
 
   it('gives a legacy client byte-for-byte the chat stream it gets when no client uses the extension', async () => {

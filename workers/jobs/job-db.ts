@@ -1,8 +1,10 @@
 /**
  * The job table's database connection: the gateway's SQLite file (the Store's path), opened a second time with
  * memory/db.ts (WAL, busy timeout, migrations). Both connections live on the event-loop thread and every
- * transaction is synchronous, so they never wait on each other. A file that cannot be opened leaves the jobs
- * in a RAM database: work still runs, but does not survive a restart (`durable: false`, logged).
+ * transaction is synchronous, so they never wait on each other. One rule: a transaction here must not read
+ * before the other connection commits inside it, or its write fails SQLITE_BUSY (a snapshot older than the
+ * last commit cannot write; JobStore.once). A file that cannot be opened leaves the jobs in a RAM database:
+ * work still runs, but does not survive a restart (`durable: false`, logged).
  */
 import { openDatabase, type Db } from '../../memory/db.js';
 import { JOB_MIGRATIONS } from './job-migrations.js';

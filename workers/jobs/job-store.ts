@@ -285,14 +285,19 @@ export class JobStore {
   }
 
   /**
-   * Runs a side effect once per key: inside one transaction, checks the ledger, runs `effect` and records the
-   * key. `effect` must be synchronous and write only through this database (or be idempotent itself), so the
-   * effect and its record commit together. A key already recorded returns the stored result without running.
+   * Runs a side effect once per key: checks the ledger, then runs `effect` and records the key in one
+   * transaction. `effect` must be synchronous. An effect that writes only through this database commits with its
+   * record; one that writes through another connection (memory documents go through the memory store's) commits
+   * first, so it must be idempotent itself: a crash between the two runs it again on the retry. A key already
+   * recorded returns the stored result without running.
    */
   once<T>(key: string, jobId: string, now: number, effect: () => T): { ran: boolean; result: T } {
+    // Read before the transaction: a read inside it would hold a snapshot across the effect, and once another
+    // connection committed there, recording the key would fail SQLITE_BUSY (a stale snapshot cannot write).
+    // Nothing can record the key in between: both connections run on this thread, synchronously.
+    const done = this.#s.effect.get(key);
+    if (done !== undefined) return { ran: false, result: (done.result === null ? undefined : JSON.parse(done.result)) as T };
     return this.transaction(() => {
-      const done = this.#s.effect.get(key);
-      if (done !== undefined) return { ran: false, result: (done.result === null ? undefined : JSON.parse(done.result)) as T };
       const result = effect();
       this.#s.recordEffect.run(key, jobId, result === undefined ? null : JSON.stringify(result), now);
       return { ran: true, result };

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { openDatabase } from '../../../memory/db.js';
 import { INTERRUPTED_ATTEMPT, JobStore } from '../../../workers/jobs/job-store.js';
 import { jobDatabase, newJob } from '../../helpers/jobs.js';
 
@@ -86,6 +87,21 @@ describe('JobStore state machine', () => {
     expect(s.once('k', 'job', 1, effect)).toEqual({ ran: false, result: { n: 1 } });
     expect(runs).toBe(1);
     expect(s.hasEffect('k')).toBe(true);
+  });
+
+  it('records an effect that writes through another connection to the same file (the memory store)', () => {
+    const { db, path } = jobDatabase();
+    const s = new JobStore(db);
+    // The gateway's other connection: memory document writes commit there, inside once().
+    const other = openDatabase(path);
+    onTestFinished(() => {
+      other.close();
+    });
+    other.exec('CREATE TABLE docs (key TEXT PRIMARY KEY, text TEXT NOT NULL)');
+    const write = (text: string) => () => other.prepare('INSERT INTO docs (key, text) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET text = excluded.text').run('plan', text).changes;
+    expect(s.once('k', 'job', 0, write('first'))).toEqual({ ran: true, result: 1 });
+    expect(s.once('k', 'job', 1, write('second'))).toEqual({ ran: false, result: 1 });
+    expect(other.prepare('SELECT text FROM docs').all()).toEqual([{ text: 'first' }]);
   });
 
   it('rolls back the effect record when the effect throws', () => {
