@@ -100,7 +100,7 @@ describe('restart on the same data dir', () => {
       expect(runs).toEqual(['interrupted', 'interrupted', 'interrupted', 'interrupted']);
     });
 
-    it('stops on SIGTERM under load with no error logged and no run left open', async () => {
+    it('stops on SIGTERM under load with no warning or error logged and no run left open', async () => {
       const dataDir = tempDir('brainstem-restart-');
       const token = 'sigterm-token';
       const gw = await spawnGateway({ dataDir, token, args: ['--log-level', 'warn', '--max-concurrent-runs', '2'] });
@@ -114,7 +114,7 @@ describe('restart on the same data dir', () => {
       await (clients[0] as RawClient).next((f) => f.type === 'res');
       gw.kill('SIGTERM');
       expect(await gw.exited).toMatchObject({ code: 0 });
-      expect([...gw.stdout, ...gw.stderr].filter((line) => line.includes('"level":50'))).toEqual([]);
+      expect([...gw.stdout, ...gw.stderr].filter((line) => /"level":(40|50|60)/.test(line))).toEqual([]);
       // Read before a restart, which would mark whatever was left open as interrupted.
       const store = openStore(dataDir);
       const open = store.runs.open().map((run) => run.runId);
