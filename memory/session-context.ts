@@ -42,6 +42,10 @@ export class SessionContext {
   readonly sessionKey: string;
   readonly sessionId: string;
   readonly #items: ContextItem[] = [];
+  /**
+   * The items by id, in touch order: every change takes an item out and puts its new version in, so iteration
+   * starts with the least recently touched (what limit evictions take first) without a scan or a sort.
+   */
   readonly #byId = new Map<MemoryId, ContextItem>();
   /** Live leases: each holds the items of one run's prompt. */
   readonly #leases = new Set<readonly ContextItem[]>();
@@ -56,7 +60,7 @@ export class SessionContext {
     this.sessionId = sessionId;
     this.#deps = deps;
     this.#queue = new MutationQueue((id) => this.isPinned(id), { trace: deps.trace ?? false });
-    for (const item of initial) this.#insert(item);
+    for (const item of [...initial].sort(byTouch)) this.#insert(item);
   }
 
   /** The items in context order (a copy). */
@@ -158,7 +162,8 @@ export class SessionContext {
     return this.#queue.submit(items.map((item) => item.id), () => {
       const now = this.#deps.now();
       const loaded = items.filter((item) => !this.#byId.has(item.id)).map((item) => ({ ...item, touchedAt: now }));
-      for (const item of loaded) this.#insert(item);
+      // Touched together: among them, older context positions go first (touch order ties).
+      for (const item of [...loaded].sort(byTouch)) this.#insert(item);
       if (loaded.length === 0) return { applied: false, ids: [], reason: 'present' };
       this.#emit({ op: 'load', ids: loaded.map((item) => item.id), items: loaded, reason });
       this.#enforceLimits(undefined);
@@ -254,19 +259,16 @@ export class SessionContext {
   /** Evicts least recently touched unpinned items (never `keep`, never the newest) until within limits. */
   #enforceLimits(keep: MemoryId | undefined): void {
     const { maxItems, maxTokens } = this.#deps.limits;
-    if (this.#items.length <= maxItems && this.#tokens <= maxTokens) return;
+    const over = (): boolean => this.#items.length > maxItems || this.#tokens > maxTokens;
+    if (!over()) return;
     const newest = this.#items.at(-1);
     const evicted: ContextItem[] = [];
-    // Usually one or two items over: take the least recently touched by a scan rather than sorting them all.
-    while (this.#items.length > maxItems || this.#tokens > maxTokens) {
-      let oldest: ContextItem | undefined;
-      for (const item of this.#items) {
-        if (item === newest || item.id === keep || this.isPinned(item.id)) continue;
-        if (oldest === undefined || item.touchedAt < oldest.touchedAt || (item.touchedAt === oldest.touchedAt && item.anchor < oldest.anchor)) oldest = item;
-      }
-      if (oldest === undefined) break;
-      this.#remove(oldest);
-      evicted.push(oldest);
+    // Touch order: usually the first item goes, and the walk stops there (a Map may lose entries while iterated).
+    for (const item of this.#byId.values()) {
+      if (!over()) break;
+      if (item === newest || item.id === keep || this.isPinned(item.id)) continue;
+      this.#remove(item);
+      evicted.push(item);
     }
     if (evicted.length > 0) this.#emit({ op: 'evict', ids: evicted.map((item) => item.id), items: [], reason: LIMIT_EVICTION_REASON });
   }
@@ -285,14 +287,34 @@ export class SessionContext {
   }
 
   #remove(item: ContextItem): void {
-    const index = this.#items.indexOf(item);
+    const index = this.#indexOf(item);
     if (index < 0) return;
     this.#items.splice(index, 1);
     this.#byId.delete(item.id);
     this.#tokens -= item.tokens;
   }
 
+  /** Where `item` is in #items (sorted by anchor): a binary search to its anchor, then the item itself. */
+  #indexOf(item: ContextItem): number {
+    let low = 0;
+    let high = this.#items.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((this.#items[mid] as ContextItem).anchor < item.anchor) low = mid + 1;
+      else high = mid;
+    }
+    for (let i = low; i < this.#items.length && (this.#items[i] as ContextItem).anchor === item.anchor; i++) {
+      if (this.#items[i] === item) return i;
+    }
+    return -1;
+  }
+
   #emit(change: Omit<ContextChange, 'sessionKey'>): void {
     this.#deps.onChange({ ...change, sessionKey: this.sessionKey }, this);
   }
+}
+
+/** Least recently touched first; ties in context order. */
+function byTouch(a: ContextItem, b: ContextItem): number {
+  return a.touchedAt - b.touchedAt || (a.anchor < b.anchor ? -1 : a.anchor > b.anchor ? 1 : 0);
 }

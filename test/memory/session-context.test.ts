@@ -37,6 +37,17 @@ describe('SessionContext', () => {
     expect(evictions.every((c) => c.reason === LIMIT_EVICTION_REASON)).toBe(true);
   });
 
+  it('evicts by when an item was last touched, not by its place: an updated old item outlives newer ones', async () => {
+    const { context, changes } = testContext({ maxItems: 3 });
+    const [one, two, three] = [turn('one'), turn('two'), turn('three')];
+    for (const item of [one, two, three]) context.append(item);
+    await context.update(one.id, 'one, edited');
+    context.append(turn('four'));
+    context.append(turn('five'));
+    expect(changes.filter((c) => c.op === 'evict').flatMap((c) => c.ids)).toEqual([two.id, three.id]);
+    expect(context.items.map((item) => item.text)).toEqual(['one, edited', 'four', 'five']);
+  });
+
   it('evicts past maxTokens and keeps the newest item even when it alone is over', () => {
     const { context } = testContext({ maxTokens: 12 });
     context.append(turn('alpha beta gamma delta'));
