@@ -263,7 +263,7 @@ export class SessionContext {
     if (!over()) return;
     const newest = this.#items.at(-1);
     const evicted: ContextItem[] = [];
-    // Touch order: usually the first item goes, and the walk stops there (a Map may lose entries while iterated).
+    // Touch order: usually the first item goes and the walk stops (deleting from a Map while walking it is safe).
     for (const item of this.#byId.values()) {
       if (!over()) break;
       if (item === newest || item.id === keep || this.isPinned(item.id)) continue;
