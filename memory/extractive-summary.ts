@@ -94,31 +94,75 @@ function fits(text: string, budget: ExtractiveBudget): boolean {
   return true;
 }
 
+const ELLIPSIS = '…';
+const ELLIPSIS_BYTES = Buffer.byteLength(ELLIPSIS);
+
 /** The longest word-boundary prefix of `text` (plus an ellipsis) within the budget. */
 function cut(text: string, budget: ExtractiveBudget): string {
   const words = text.split(/(?<=\s)/);
+  if (budget.maxTokens === undefined && budget.maxBytes !== undefined) {
+    const cutAt = byteCut(words, budget.maxBytes);
+    if (cutAt === 0) return cutChars(text, budget);
+    const kept = `${words.slice(0, cutAt).join('').trimEnd()}${ELLIPSIS}`;
+    if (fits(kept, budget)) return kept;
+  }
   let low = 0;
   let high = words.length;
   while (low < high) {
     const mid = Math.ceil((low + high) / 2);
-    if (fits(`${words.slice(0, mid).join('').trimEnd()}…`, budget)) low = mid;
+    if (fits(`${words.slice(0, mid).join('').trimEnd()}${ELLIPSIS}`, budget)) low = mid;
     else high = mid - 1;
   }
   if (low === 0) return cutChars(text, budget);
-  return `${words.slice(0, low).join('').trimEnd()}…`;
+  return `${words.slice(0, low).join('').trimEnd()}${ELLIPSIS}`;
+}
+
+/**
+ * With a byte budget alone, the number of words to keep, found with running byte counts: one pass, where the
+ * search above renders and measures a prefix per step (~3 ms of the ~11 ms summary of a 100 KB paste with no
+ * sentence end). A prefix is measured without its trailing whitespace, as it is rendered.
+ */
+function byteCut(words: readonly string[], maxBytes: number): number {
+  let bytes = 0;
+  let kept = 0;
+  for (const word of words) {
+    bytes += Buffer.byteLength(word);
+    const trailing = word.length - word.trimEnd().length;
+    const rendered = bytes - (trailing === 0 ? 0 : Buffer.byteLength(word.slice(word.length - trailing)));
+    if (rendered + ELLIPSIS_BYTES > maxBytes) break;
+    kept += 1;
+  }
+  return kept;
 }
 
 /** For text with no usable word boundary (one huge token): cut by code points. */
 function cutChars(text: string, budget: ExtractiveBudget): string {
+  if (budget.maxTokens === undefined && budget.maxBytes !== undefined) return byteCutChars(text, budget.maxBytes);
   const chars = [...text];
   let low = 0;
   let high = chars.length;
   while (low < high) {
     const mid = Math.ceil((low + high) / 2);
-    if (fits(`${chars.slice(0, mid).join('')}…`, budget)) low = mid;
+    if (fits(`${chars.slice(0, mid).join('')}${ELLIPSIS}`, budget)) low = mid;
     else high = mid - 1;
   }
-  return low === 0 ? '' : `${chars.slice(0, low).join('')}…`;
+  return low === 0 ? '' : `${chars.slice(0, low).join('')}${ELLIPSIS}`;
+}
+
+/**
+ * With a byte budget alone, the longest code-point prefix (plus an ellipsis) by running UTF-8 byte counts: a
+ * 100 KB base64 paste took ~30 ms rendering a prefix per step of a search.
+ */
+function byteCutChars(text: string, maxBytes: number): string {
+  let bytes = ELLIPSIS_BYTES;
+  let end = 0;
+  for (const char of text) {
+    const point = char.codePointAt(0) ?? 0;
+    bytes += point < 0x80 ? 1 : point < 0x800 ? 2 : point < 0x10000 ? 3 : 4;
+    if (bytes > maxBytes) break;
+    end += char.length;
+  }
+  return end === 0 ? '' : `${text.slice(0, end)}${ELLIPSIS}`;
 }
 
 /** How much of an oversized message its summary is drawn from, as a multiple of the byte budget. */
