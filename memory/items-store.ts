@@ -57,7 +57,6 @@ export function storedTokens(text: string): number | undefined {
 const COLUMNS = 'id, session_key, session_id, kind, role, text, tokens, state, created_at, updated_at, summarized_by, summary_of, doc_path, doc_chunk, doc_hash, anchor';
 
 export class ItemsStore {
-  readonly #db: Db;
   readonly #scopes = new Map<string, number>();
   readonly #scopeGet;
   readonly #scopeInsert;
@@ -74,7 +73,6 @@ export class ItemsStore {
   readonly #deleteSession;
 
   constructor(db: Db) {
-    this.#db = db;
     this.#scopeGet = db.prepare<[string], { scope: number }>('SELECT scope FROM memory_scopes WHERE session_key = ?');
     this.#scopeInsert = db.prepare('INSERT INTO memory_scopes (session_key) VALUES (?)');
     this.#insert = db.prepare(
@@ -226,16 +224,6 @@ export class ItemsStore {
   /** Deletes every memory row of a session (items, summaries, snapshot, event log): sessions.delete with its transcript. */
   deleteSession(sessionKey: string): void {
     for (const statement of this.#deleteSession) statement.run(sessionKey);
-  }
-
-  /** Runs `fn` in a transaction of this database. */
-  transaction<T>(fn: () => T): T {
-    try {
-      return this.#db.transaction(fn)();
-    } catch (err) {
-      this.rolledBack();
-      throw err;
-    }
   }
 }
 
