@@ -97,11 +97,17 @@ function fits(text: string, budget: ExtractiveBudget): boolean {
 const ELLIPSIS = '…';
 const ELLIPSIS_BYTES = Buffer.byteLength(ELLIPSIS);
 
+/** The byte limit when it is the budget's only one (an oversized message's summary): cuts then take one pass. */
+function bytesOnly(budget: ExtractiveBudget): number | undefined {
+  return budget.maxTokens === undefined ? budget.maxBytes : undefined;
+}
+
 /** The longest word-boundary prefix of `text` (plus an ellipsis) within the budget. */
 function cut(text: string, budget: ExtractiveBudget): string {
   const words = text.split(/(?<=\s)/);
-  if (budget.maxTokens === undefined && budget.maxBytes !== undefined) {
-    const cutAt = byteCut(words, budget.maxBytes);
+  const maxBytes = bytesOnly(budget);
+  if (maxBytes !== undefined) {
+    const cutAt = byteCut(words, maxBytes);
     if (cutAt === 0) return cutChars(text, budget);
     const kept = `${words.slice(0, cutAt).join('').trimEnd()}${ELLIPSIS}`;
     if (fits(kept, budget)) return kept;
@@ -137,7 +143,8 @@ function byteCut(words: readonly string[], maxBytes: number): number {
 
 /** For text with no usable word boundary (one huge token): cut by code points. */
 function cutChars(text: string, budget: ExtractiveBudget): string {
-  if (budget.maxTokens === undefined && budget.maxBytes !== undefined) return byteCutChars(text, budget.maxBytes);
+  const maxBytes = bytesOnly(budget);
+  if (maxBytes !== undefined) return byteCutChars(text, maxBytes);
   const chars = [...text];
   let low = 0;
   let high = chars.length;
