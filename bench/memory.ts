@@ -3,6 +3,8 @@
  * 1. memory.recall by topic over N stored items (default 1,000,000): p50/p95 latency, with and without a
  *    session filter (target p95 < 5 ms). Items are synthetic turns over a Zipf-distributed vocabulary,
  *    written straight into the long-term store (same tables, triggers and index as the gateway's).
+ *    Then a context restore from its RAM snapshot (a session's first use after a start) beside the walk over the
+ *    session's whole history that restoring took before (the baseline), for sessions of ~1,000 items each.
  * 2. Gateway CPU per turn with memoryV1 on vs off (target < 10 % more): the same gateway and load generator
  *    (bench/load-client.ts, scoped mode), alternating on/off rounds, CPU read from /proc over each window.
  * Options: --items N --queries N --candidates N --clients N --duration MS --warmup MS --rounds N --skip-recall
@@ -14,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { recordToItem, restoreContext } from '../memory/context-loader.js';
 import { newMemoryId } from '../memory/ids.js';
 import { MemoryApi } from '../memory/memory-api.js';
 import { MemoryService } from '../memory/memory-service.js';
@@ -100,8 +103,57 @@ async function recallBench(): Promise<void> {
     process.stdout.write(`recall by topic${scoped ? ' (one session)' : ' (all sessions)'}, ${values.candidates} candidates: p50 ${round(percentile(times, 50))} ms, p95 ${round(percentile(times, 95))} ms, max ${round(Math.max(...times))} ms over ${queries} queries (target p95 < 5 ms); CPU p50 ${round(percentile(cpu, 50))} ms, p95 ${round(percentile(cpu, 95))} ms\n`);
   }
   memory.close();
+  restoreBench(store);
   store.close();
   if (values.db === undefined) rmSync(dir, { recursive: true, force: true });
+}
+
+const RESTORE_LIMITS = { maxMessageBytes: 32_768, maxItems: 200, maxTokens: 16_000 };
+const LONG_HISTORY = 50_000;
+
+/**
+ * Restoring a context from its snapshot, as now and as before (walking every item of the session, the
+ * baseline): over 200 sessions of the corpus (~1,000 items each), then 20 times over one session with a long
+ * history (LONG_HISTORY items, the newest 200 active), written first if the corpus does not have it.
+ */
+function restoreBench(store: ReturnType<typeof openStore>): void {
+  const corpus = Array.from({ length: 200 }, (_, s) => timeRestore(store, `agent:main:s${s}`));
+  report(`context restore, ${round(Number(values.items) / SESSIONS)} items in each session's history`, corpus);
+  const longKey = 'agent:main:long-history';
+  if (store.memory.items.active(longKey, 's').length === 0) {
+    const start = Date.now() - LONG_HISTORY * 60_000;
+    store.transaction(() => {
+      for (let i = 0; i < LONG_HISTORY; i++) {
+        const createdAt = start + i * 60_000;
+        const state = i >= LONG_HISTORY - RESTORE_LIMITS.maxItems ? 'active' : 'evicted';
+        store.memory.items.insert({ id: newMemoryId(createdAt), sessionKey: longKey, sessionId: 's', kind: 'turn', role: i % 2 === 0 ? 'user' : 'assistant', text: `turn ${i} of a long conversation`, tokens: 8, state, createdAt, updatedAt: createdAt, summarizedBy: undefined, summaryOf: undefined, document: undefined });
+      }
+    });
+  }
+  report(`context restore, ${LONG_HISTORY.toLocaleString()} items in the session's history`, Array.from({ length: 20 }, () => timeRestore(store, longKey)));
+}
+
+/** Writes a snapshot of the session's newest active items, then times both restores: [ms now, ms before, items]. */
+function timeRestore(store: ReturnType<typeof openStore>, sessionKey: string): [number, number, number] {
+  const itemIds = store.memory.items.active(sessionKey, 's').slice(-RESTORE_LIMITS.maxItems).map((record) => record.id);
+  const highWater = itemIds.at(-1) ?? '';
+  store.memory.snapshots.put({ sessionKey, sessionId: 's', itemIds, highWater, tokens: 0, updatedAt: Date.now() });
+  let t0 = performance.now();
+  const restored = restoreContext(store, sessionKey, 's', true, RESTORE_LIMITS, Date.now());
+  const now = performance.now() - t0;
+  if (restored.from !== 'snapshot' || restored.items.length !== itemIds.length) throw new Error(`restore of ${sessionKey} read ${restored.items.length} items, not ${itemIds.length}`);
+  // As it was: every active item of the session, then the snapshot's members and newer ones.
+  t0 = performance.now();
+  const member = new Set(itemIds);
+  store.memory.items.active(sessionKey, 's').filter((record) => member.has(record.id) || record.id > highWater).map((record) => recordToItem(record, Date.now()));
+  return [now, performance.now() - t0, restored.items.length];
+}
+
+function report(label: string, runs: [number, number, number][]): void {
+  const now = runs.map((run) => run[0]);
+  const before = runs.map((run) => run[1]);
+  const items = median(runs.map((run) => run[2]));
+  process.stdout.write(`${label}, ${items} in its context: from the snapshot p50 ${round(percentile(now, 50))} ms, p95 ${round(percentile(now, 95))} ms; walking the history as before (baseline) p50 ${round(percentile(before, 50))} ms, p95 ${round(percentile(before, 95))} ms\n`);
 }
 
 async function gatewayCpuPerTurn(memoryOn: boolean): Promise<{ cpuMsPerTurn: number; turns: number }> {

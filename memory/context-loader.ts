@@ -36,12 +36,14 @@ export interface Restored {
 export function restoreContext(store: Store, sessionKey: string, sessionId: string, indexMemory: boolean, limits: ContextLimits, now: number): Restored {
   if (indexMemory) {
     const snapshot = store.memory.snapshots.get(sessionKey);
-    const active = store.memory.items.active(sessionKey, sessionId);
     if (snapshot !== undefined && snapshot.sessionId === sessionId) {
-      const member = new Set(snapshot.itemIds);
-      const items = active.filter((record) => member.has(record.id) || record.id > snapshot.highWater).map((record) => recordToItem(record, now));
+      const active = store.memory.items.activeSince(sessionKey, sessionId, snapshot.itemIds, snapshot.highWater);
+      const items = active.map((record) => recordToItem(record, now));
       return { items, from: 'snapshot', highWater: maxId(items, snapshot.highWater) };
     }
+    // No snapshot of this generation (never written, or the session was reset since): every active item of
+    // it, found by walking the session key's items, once per generation and start.
+    const active = store.memory.items.active(sessionKey, sessionId);
     if (active.length > 0) {
       const items = active.map((record) => recordToItem(record, now));
       return { items, from: 'items', highWater: maxId(items, undefined) };

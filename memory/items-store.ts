@@ -66,6 +66,7 @@ export class ItemsStore {
   readonly #setText;
   readonly #insertSummary;
   readonly #activeOf;
+  readonly #activeSince;
   readonly #document;
   readonly #documentTail;
   readonly #documentPaths;
@@ -86,6 +87,14 @@ export class ItemsStore {
     this.#insertSummary = db.prepare('INSERT OR IGNORE INTO summaries (id, session_key, source_ids, method, model, created_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.#activeOf = db.prepare<[string, string], ItemRow>(
       `SELECT ${COLUMNS} FROM memory_items WHERE session_key = ? AND session_id = ? AND state = 'active' ORDER BY id`,
+    );
+    // Two index searches (the ids through the MemoryID index, the newer ones as a range of memory_items_session),
+    // so the cost follows the context's size, not the session's history; UNION drops an item both find.
+    this.#activeSince = db.prepare<[string, string, string, string, string, string], ItemRow>(
+      `SELECT ${COLUMNS} FROM memory_items WHERE id IN (SELECT value FROM json_each(?)) AND session_key = ? AND session_id = ? AND state = 'active'
+       UNION
+       SELECT ${COLUMNS} FROM memory_items WHERE session_key = ? AND id > ? AND session_id = ? AND state = 'active'
+       ORDER BY id`,
     );
     this.#document = db.prepare<[string, string, number], ItemRow>(
       `SELECT ${COLUMNS} FROM memory_items WHERE session_key = ? AND doc_path = ? AND doc_chunk = ? AND kind = 'document'`,
@@ -196,9 +205,17 @@ export class ItemsStore {
     this.#setText.run(text, storedTokens(text) ?? null, now, id);
   }
 
-  /** Active items of a session generation, in id order. */
+  /** Active items of a session generation, in id order. Reads every item the session key ever had. */
   active(sessionKey: string, sessionId: string): MemoryRecord[] {
     return this.#activeOf.all(sessionKey, sessionId).map(toRecord);
+  }
+
+  /**
+   * The active items of a session generation that are among `ids` or newer than `after`, in id order: what a
+   * context restored from its snapshot needs, read without walking the session's history as `active` does.
+   */
+  activeSince(sessionKey: string, sessionId: string, ids: readonly MemoryId[], after: MemoryId): MemoryRecord[] {
+    return this.#activeSince.all(JSON.stringify(ids), sessionKey, sessionId, sessionKey, after, sessionId).map(toRecord);
   }
 
   document(sessionKey: string, path: string, chunk: number): MemoryRecord | undefined {

@@ -1,6 +1,9 @@
+import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { extractiveSummary } from '../../memory/extractive-summary.js';
+import { newMemoryId } from '../../memory/ids.js';
 import { countTokens } from '../../memory/tokens.js';
+import type { StoredMessage } from '../../memory/types.js';
 import { memoryFixture } from '../helpers/memory-store.js';
 
 const KEY = 'agent:main:lt';
@@ -109,6 +112,21 @@ describe('long-term memory', () => {
     const late = f.say(KEY, 'user', 'two');
     const again = f.restart();
     expect(again.memory.context(KEY, late.sessionId).has(late.id)).toBe(true);
+  });
+
+  it('a restore from the snapshot keeps its still-active members and newer items of the same generation only', () => {
+    const f = memoryFixture();
+    const [a, b, c] = ['one', 'two', 'three'].map((text) => f.say(KEY, 'user', text)) as [StoredMessage, StoredMessage, StoredMessage];
+    const g = f.restart(); // the snapshot holds a, b, c
+    const now = Date.now();
+    g.store.memory.items.setState([a.id], 'evicted', now);
+    const [late, gone] = ['four', 'five'].map((text) => g.store.transaction(() => g.store.transcript.append(KEY, c.sessionId, { role: 'user', content: text, timestamp: now }, undefined))) as [StoredMessage, StoredMessage];
+    g.store.memory.items.setState([gone.id], 'evicted', now);
+    const item = { sessionKey: KEY, kind: 'turn' as const, role: 'user' as const, tokens: 1, state: 'active' as const, createdAt: now, updatedAt: now, summarizedBy: undefined, summaryOf: undefined, document: undefined };
+    g.store.memory.items.insert({ ...item, id: newMemoryId(now + 1), sessionId: 'an-older-generation', text: 'other generation' });
+    g.store.memory.items.insert({ ...item, id: ulid(a.createdAt - 60_000), sessionId: c.sessionId, text: 'older than the snapshot, not in it' });
+    expect(g.memory.context(KEY, c.sessionId).items.map((i) => i.text)).toEqual(['two', 'three', 'four']);
+    expect(g.memory.context(KEY, c.sessionId).items.map((i) => i.id)).toEqual([b.id, c.id, late.id]);
   });
 
   it('documents: upsert keeps one MemoryID per path and chunk, updates in place, searches and loads', async () => {
