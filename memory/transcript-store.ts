@@ -36,8 +36,8 @@ export function messageText(message: TranscriptMessage): string {
 
 export interface HistoryPage {
   messages: StoredMessage[];
-  /** Live (non-compacted) messages of the session id in all. */
-  total: number;
+  /** Live messages older than the page exist. */
+  more: boolean;
 }
 
 export class TranscriptStore {
@@ -134,10 +134,20 @@ export class TranscriptStore {
     return tokens;
   }
 
-  /** The newest `limit` messages after skipping `offset` newest ones, returned oldest first. */
+  /**
+   * The newest `limit` messages after skipping `offset` newest ones, returned oldest first. Reads one row more
+   * to tell whether older ones exist: its cost follows `offset + limit`, not the length of the history.
+   */
   page(sessionKey: string, sessionId: string, limit: number, offset: number): HistoryPage {
-    const rows = this.#page.all(sessionKey, sessionId, limit, offset).reverse();
-    return { messages: rows.map(toStored), total: this.#count.get(sessionKey, sessionId)?.n ?? 0 };
+    const rows = this.#page.all(sessionKey, sessionId, limit + 1, offset);
+    const more = rows.length > limit;
+    if (more) rows.pop();
+    return { messages: rows.reverse().map(toStored), more };
+  }
+
+  /** Live (non-compacted) messages of the session id in all. Reads every one of them: not for a hot path. */
+  count(sessionKey: string, sessionId: string): number {
+    return this.#count.get(sessionKey, sessionId)?.n ?? 0;
   }
 
   /** Messages with seq greater than `afterSeq`, oldest first. */

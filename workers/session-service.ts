@@ -76,7 +76,7 @@ export class SessionService {
     const session = this.store.sessions.get(key);
     if (session === undefined) throw new GatewayError('SESSION_NOT_FOUND', { params: { key } });
     const removed = this.store.transcript.compact(key, session.sessionId, keep);
-    const kept = this.store.transcript.page(key, session.sessionId, 1, 0).total;
+    const kept = this.store.transcript.count(key, session.sessionId);
     if (removed > 0) this.#changed(key, session.agentId, 'compacted');
     return { kept, removed };
   }

@@ -37,7 +37,7 @@ export function chatHistory(services: GatewayServices, session: SessionRecord, p
   const newestSeq = offset === 0 ? page.messages.at(-1)?.seq : undefined;
   // Messages left out for the budget are older than the kept ones: the next page starts right after what was returned.
   const nextOffset = offset + kept.length;
-  const hasMore = nextOffset < page.total;
+  const hasMore = kept.length < page.messages.length || page.more;
   const inFlight = services.turns.inFlight(session.key);
   const { settings } = session;
   return {

@@ -286,13 +286,14 @@ describe('TurnStore.finish', () => {
 });
 
 describe('TranscriptStore', () => {
-  it('pages from the newest end, oldest first, with the live total', () => {
+  it('pages from the newest end, oldest first, saying whether older messages exist', () => {
     const { store } = tempStore();
     const sessionId = fill(store, 5);
     expect(seqs(store.transcript.page(MAIN, sessionId, 2, 0).messages)).toEqual([4, 5]);
     expect(seqs(store.transcript.page(MAIN, sessionId, 2, 2).messages)).toEqual([2, 3]);
     expect(seqs(store.transcript.page(MAIN, sessionId, 10, 4).messages)).toEqual([1]);
-    expect(store.transcript.page(MAIN, sessionId, 2, 0).total).toBe(5);
+    expect([[2, 0], [2, 2], [2, 3], [5, 0], [10, 4]].map(([limit, offset]) => store.transcript.page(MAIN, sessionId, limit ?? 0, offset ?? 0).more)).toEqual([true, true, false, false, false]);
+    expect(store.transcript.count(MAIN, sessionId)).toBe(5);
   });
 
   it('returns the messages after a seq, oldest first, up to a limit', () => {
@@ -314,7 +315,8 @@ describe('TranscriptStore', () => {
     const { store } = tempStore();
     const sessionId = fill(store, 5);
     expect(store.transcript.compact(MAIN, sessionId, 2)).toBe(3);
-    expect(store.transcript.page(MAIN, sessionId, 10, 0)).toMatchObject({ total: 2 });
+    expect(store.transcript.count(MAIN, sessionId)).toBe(2);
+    expect(store.transcript.page(MAIN, sessionId, 2, 0).more).toBe(false);
     expect(seqs(store.transcript.page(MAIN, sessionId, 10, 0).messages)).toEqual([4, 5]);
     expect(seqs(store.transcript.after(MAIN, sessionId, 0, 10))).toEqual([4, 5]);
     expect(store.transcript.upTo(MAIN, sessionId, 3, 10)).toEqual([]);
@@ -331,8 +333,8 @@ describe('TranscriptStore', () => {
     if (reset === undefined) throw new Error('session vanished');
     expect(reset.sessionId).not.toBe(oldId);
     expect(reset.messageCount).toBe(0);
-    expect(store.transcript.page(MAIN, reset.sessionId, 10, 0)).toEqual({ messages: [], total: 0 });
-    expect(store.transcript.page(MAIN, oldId, 10, 0).total).toBe(3);
+    expect(store.transcript.page(MAIN, reset.sessionId, 10, 0)).toEqual({ messages: [], more: false });
+    expect(store.transcript.count(MAIN, oldId)).toBe(3);
     expect(store.transcript.append(MAIN, reset.sessionId, user('fresh', 600), undefined).seq).toBe(4);
   });
 

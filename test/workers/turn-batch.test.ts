@@ -71,7 +71,7 @@ describe('TurnBatch', () => {
     const [first, second] = await Promise.all([batch.accept(accept('k')), batch.accept(accept('k'))]);
     expect(first.kind).toBe('accepted');
     expect(second.kind).toBe('duplicate');
-    expect(store.transcript.page('agent:main:main', store.sessions.get('agent:main:main')?.sessionId ?? '', 10, 0).total).toBe(1);
+    expect(store.transcript.count('agent:main:main', store.sessions.get('agent:main:main')?.sessionId ?? '')).toBe(1);
     store.close();
   });
 });
