@@ -37,8 +37,9 @@ export class ForgetStore {
     this.#revertSources = db.prepare(
       "UPDATE memory_items SET state = 'evicted', summarized_by = NULL, updated_at = ? WHERE summarized_by = ? AND state = 'summarized'",
     );
+    // updated_at of an evicted or summarized item is when it left the context (memory_items_expirable).
     this.#expired = db.prepare<[string, number, number], { id: string }>(
-      "SELECT id FROM memory_items WHERE kind = ? AND state IN ('evicted', 'summarized') AND created_at < ? ORDER BY created_at LIMIT ?",
+      "SELECT id FROM memory_items WHERE kind = ? AND state IN ('evicted', 'summarized') AND updated_at < ? ORDER BY updated_at LIMIT ?",
     );
   }
 
@@ -52,7 +53,7 @@ export class ForgetStore {
     return this.#db.prepare<(string | number)[], { id: string }>(sql).all(...args, max).map((row) => row.id);
   }
 
-  /** Turns or summaries out of every active context, created before `before`: what retention may purge. */
+  /** Turns or summaries that left every active context before `before`, longest gone first: what retention may purge. */
   expired(kind: 'turn' | 'summary', before: number, max: number): MemoryId[] {
     return this.#expired.all(kind, before, max).map((row) => row.id);
   }

@@ -170,5 +170,13 @@ export const MIGRATIONS: readonly Migration[] = [
     // (run ids are the clients' idempotency keys), one of the ~11 pages a turn writes.
     sql: 'DROP INDEX messages_run;',
   },
+  {
+    version: 4,
+    name: 'memory_items_expirable',
+    // What retention may purge, by the time it left the context: without it each pass walked every older
+    // item (forgotten tombstones, items of the other kind, items still active) before finding one. Only
+    // evictions and summaries write it, in the memory batches; a turn's own commit does not.
+    sql: "CREATE INDEX memory_items_expirable ON memory_items(kind, updated_at) WHERE state IN ('evicted', 'summarized');",
+  },
 ];
 

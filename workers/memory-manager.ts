@@ -7,8 +7,10 @@
  * An over-budget context gives up its oldest items until what is left is under half the threshold, so
  * one pass brings it back under. Every `retentionIntervalMs` it applies the retention policy: turns (and
  * summaries) that left the active context longer ago than their retention are purged to forgotten
- * tombstones. A context untouched for twice `staleAfterMs` leaves RAM (restored from its snapshot on its
- * next use), so RAM holds the sessions in use, not every session ever seen. Every change is announced as a memory.event by the memory service.
+ * tombstones, all of them, in batches of RETENTION_BATCH with the event loop free between two. A context
+ * untouched for twice `staleAfterMs` leaves RAM (restored from its snapshot on its next use), so RAM holds the
+ * sessions in use, not every session ever seen. Every change is announced as a memory.event by the memory
+ * service.
  */
 import type { Logger } from 'pino';
 import type { MemoryService } from '../memory/memory-service.js';
@@ -17,8 +19,11 @@ import type { SessionContext } from '../memory/session-context.js';
 import type { Summarizer } from './memory-summarizer.js';
 
 const DAY_MS = 86_400_000;
-/** Most items purged by one retention pass (the next pass takes the rest). */
-export const RETENTION_BATCH = 5_000;
+/**
+ * Most items purged in one transaction of a retention pass (~10 ms of work); a pass goes on batch by batch,
+ * the event loop free between two, until nothing expired is left.
+ */
+export const RETENTION_BATCH = 500;
 
 export interface MemoryManagerPolicy {
   /** Summarize above this percentage of maxItems or maxTokens. */
@@ -50,6 +55,7 @@ export class MemoryManager {
   readonly #controller = new AbortController();
   #timers: NodeJS.Timeout[] = [];
   #pass: Promise<number> | undefined;
+  #retention: Promise<number> | undefined;
 
   constructor(deps: MemoryManagerDeps) {
     this.#deps = deps;
@@ -59,7 +65,7 @@ export class MemoryManager {
     if (this.#timers.length > 0) return;
     this.#timers = [
       setInterval(() => void this.runOnce(), this.#deps.intervalMs),
-      setInterval(() => this.applyRetention(), this.#deps.retentionIntervalMs),
+      setInterval(() => void this.applyRetention(), this.#deps.retentionIntervalMs),
     ];
     for (const timer of this.#timers) timer.unref();
   }
@@ -72,29 +78,57 @@ export class MemoryManager {
     return this.#pass;
   }
 
-  /** Purges what retention says is too old; returns how many items were forgotten. */
-  applyRetention(): number {
+  /**
+   * Purges everything retention says is too old (a pass already running is joined); resolves with how many
+   * items were forgotten.
+   */
+  applyRetention(): Promise<number> {
+    this.#retention ??= this.#retentionPass().finally(() => {
+      this.#retention = undefined;
+    });
+    return this.#retention;
+  }
+
+  async #retentionPass(): Promise<number> {
     const { memory, policy, now, logger } = this.#deps;
-    if (!memory.longTerm || memory.store.health().state !== 'ok') return 0;
+    if (!memory.longTerm) return 0;
     let purged = 0;
     try {
-      memory.flush();
+      // What RAM evicted since the last batch write is written first, so the pass sees it.
+      if (memory.store.health().state === 'ok') memory.flush();
       for (const [kind, days] of [['turn', policy.transcriptRetentionDays], ['summary', policy.summaryRetentionDays]] as const) {
         if (days <= 0) continue;
-        const { store } = memory;
-        const ids = store.memory.forget.expired(kind, now() - days * DAY_MS, RETENTION_BATCH);
-        if (ids.length === 0) continue;
-        const forgotten = store.transaction(() => store.memory.forget.purge(ids, now(), { cascade: false }));
-        purged += forgotten.length;
-        const bySession = new Map<string, string[]>();
-        for (const { id, sessionKey } of forgotten) bySession.set(sessionKey, [...(bySession.get(sessionKey) ?? []), id]);
-        for (const [sessionKey, sessionIds] of bySession) memory.emit({ sessionKey, op: 'forget', ids: sessionIds, reason: 'retention', ts: now() }, 'retention');
+        for (;;) {
+          const { selected, forgotten } = this.#purgeExpired(kind, now() - days * DAY_MS);
+          purged += forgotten;
+          if (selected < RETENTION_BATCH || forgotten === 0) break;
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.#controller.signal.aborted) return purged;
+        }
       }
       if (purged > 0) logger.info({ purged }, 'memory retention purged old items');
     } catch (err) {
-      logger.warn({ err }, 'memory retention pass failed');
+      logger.warn({ err, purged }, 'memory retention pass failed');
     }
     return purged;
+  }
+
+  /** One batch of a retention pass, in its own transaction: how many items it found expired and forgot. */
+  #purgeExpired(kind: 'turn' | 'summary', before: number): { selected: number; forgotten: number } {
+    const { memory, now } = this.#deps;
+    const { store } = memory;
+    if (store.health().state !== 'ok') return { selected: 0, forgotten: 0 };
+    const ids = store.memory.forget.expired(kind, before, RETENTION_BATCH);
+    if (ids.length === 0) return { selected: 0, forgotten: 0 };
+    const forgotten = store.transaction(() => store.memory.forget.purge(ids, now(), { cascade: false }));
+    const bySession = new Map<string, string[]>();
+    for (const { id, sessionKey } of forgotten) {
+      const list = bySession.get(sessionKey);
+      if (list === undefined) bySession.set(sessionKey, [id]);
+      else list.push(id);
+    }
+    for (const [sessionKey, sessionIds] of bySession) memory.emit({ sessionKey, op: 'forget', ids: sessionIds, reason: 'retention', ts: now() }, 'retention');
+    return { selected: ids.length, forgotten: forgotten.length };
   }
 
   /** Stops the timers and any summary being written; safe to call twice. */

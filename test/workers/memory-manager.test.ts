@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MemoryManager, type MemoryManagerPolicy } from '../../workers/memory-manager.js';
+import { newMemoryId } from '../../memory/ids.js';
+import { MemoryManager, RETENTION_BATCH, type MemoryManagerPolicy } from '../../workers/memory-manager.js';
 import { extractiveSummarizer, providerSummarizer } from '../../workers/memory-summarizer.js';
 import { createFailoverChain } from '../../workers/providers/factory.js';
 import { createLocalProvider } from '../../workers/providers/local.js';
@@ -63,10 +64,48 @@ describe('MemoryManager', () => {
     for (let i = 0; i < 12; i++) f.say(KEY, 'user', `old fact ${i} about invoices`);
     await manager(f).runOnce();
     const inFuture = () => Date.now() + 3 * 86_400_000;
-    expect(manager(f, { transcriptRetentionDays: 1 }, inFuture).applyRetention()).toBeGreaterThan(0);
+    expect(await manager(f, { transcriptRetentionDays: 1 }, inFuture).applyRetention()).toBeGreaterThan(0);
     expect(f.api.query({ kinds: ['turn'], limit: 50 }, undefined).items.every((item) => item.state === 'active')).toBe(true);
     expect(f.api.query({ kinds: ['summary'], limit: 50 }, undefined).items).toHaveLength(1);
     expect(f.events.at(-1)).toMatchObject({ op: 'forget', reason: 'retention' });
+  });
+});
+
+describe('retention', () => {
+  const DAY = 86_400_000;
+
+  /** Stores turns of KEY that left the context `daysAgo` days ago (created a year ago). */
+  function leftAgo(f: MemoryFixture, count: number, daysAgo: number): string[] {
+    const { session } = f.store.sessions.ensure(KEY, 'main', Date.now());
+    const created = Date.now() - 365 * DAY;
+    const ids = Array.from({ length: count }, () => newMemoryId(created));
+    f.store.transaction(() => {
+      for (const id of ids) {
+        f.store.memory.items.insert({ id, sessionKey: KEY, sessionId: session.sessionId, kind: 'turn', role: 'user', text: `old ${id}`, tokens: 2, state: 'evicted', createdAt: created, updatedAt: Date.now() - daysAgo * DAY, summarizedBy: undefined, summaryOf: undefined, document: undefined });
+      }
+    });
+    return ids;
+  }
+
+  const states = (f: MemoryFixture, ids: string[]): string[] => [...new Set(f.store.memory.items.many(ids).map((item) => item.state))];
+
+  it('counts from the time an item left the context, not from when it was made', async () => {
+    const f = memoryFixture();
+    const longGone = leftAgo(f, 3, 10);
+    const justLeft = leftAgo(f, 3, 1);
+    expect(await manager(f, { transcriptRetentionDays: 7 }).applyRetention()).toBe(3);
+    expect(states(f, longGone)).toEqual(['forgotten']);
+    expect(states(f, justLeft)).toEqual(['evicted']);
+  });
+
+  it('purges everything expired in one pass, batch after batch', async () => {
+    const f = memoryFixture();
+    const ids = leftAgo(f, RETENTION_BATCH * 2 + 7, 30);
+    const forgets: number[] = [];
+    f.memory.on((event) => event.op === 'forget' && forgets.push(event.ids.length));
+    expect(await manager(f, { transcriptRetentionDays: 7 }).applyRetention()).toBe(ids.length);
+    expect(states(f, ids)).toEqual(['forgotten']);
+    expect(forgets).toEqual([RETENTION_BATCH, RETENTION_BATCH, 7]);
   });
 });
 
