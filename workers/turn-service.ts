@@ -64,6 +64,9 @@ export type SubmitOutcome =
 /** Seconds a client is told to wait when a queue is full. */
 const QUEUE_FULL_RETRY_AFTER_MS = 1_000;
 
+/** Expired idempotency records dropped per statement of a sweep (~6 ms of work). */
+export const SWEEP_BATCH = 500;
+
 export class TurnService {
   readonly #deps: TurnServiceDeps;
   readonly #scheduler: SessionScheduler;
@@ -229,9 +232,20 @@ export class TurnService {
     return this.#scheduler.deepestQueue();
   }
 
-  /** Drops idempotency records past their lifetime; returns how many. */
-  sweep(): number {
-    return this.#deps.store.idempotency.sweep(this.#deps.now());
+  /**
+   * Drops idempotency records past their lifetime, SWEEP_BATCH per statement with the event loop free between
+   * two (under steady load a minute's worth expires at once: 30,000 records at 500 turns/s, ~0.4 s as one
+   * statement); stops when the service closes. Resolves with how many were dropped.
+   */
+  async sweep(): Promise<number> {
+    let dropped = 0;
+    while (!this.#closing) {
+      const batch = this.#deps.store.idempotency.sweep(this.#deps.now(), SWEEP_BATCH);
+      dropped += batch;
+      if (batch < SWEEP_BATCH) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return dropped;
   }
 
   /**

@@ -399,6 +399,16 @@ describe('SessionsStore.list', () => {
 });
 
 describe('IdempotencyStore', () => {
+  it('sweeps at most the given number of records, those that expired first', () => {
+    const { store } = tempStore();
+    for (const [key, expiresAt] of [['c', 300], ['a', 100], ['b', 200]] as const) {
+      store.idempotency.reserve(key, 'chat', 'h', key, 0);
+      store.idempotency.complete(key, 'ok', { status: 'ok' }, expiresAt);
+    }
+    expect(store.idempotency.sweep(1_000, 2)).toBe(2);
+    expect(['a', 'b', 'c'].filter((key) => store.idempotency.get(key, 0) !== undefined)).toEqual(['c']);
+  });
+
   it('sweeps only finished records past their expiry, never in-flight ones', () => {
     const { store } = tempStore();
     store.idempotency.reserve('in-flight', 'chat', 'h', 'in-flight', 0);
@@ -406,11 +416,11 @@ describe('IdempotencyStore', () => {
     store.idempotency.complete('expired', 'ok', { status: 'ok' }, 100);
     store.idempotency.reserve('alive', 'chat', 'h', 'alive', 0);
     store.idempotency.complete('alive', 'error', { status: 'error' }, 1_000);
-    expect(store.idempotency.sweep(500)).toBe(1);
+    expect(store.idempotency.sweep(500, 100)).toBe(1);
     expect(store.idempotency.get('expired', 0)).toBeUndefined();
     expect(store.idempotency.get('in-flight', 10_000_000)?.status).toBe('in_flight');
     expect(store.idempotency.get('alive', 500)?.status).toBe('error');
-    expect(store.idempotency.sweep(10_000_000)).toBe(1);
+    expect(store.idempotency.sweep(10_000_000, 100)).toBe(1);
     expect(store.idempotency.get('in-flight', 10_000_000)?.status).toBe('in_flight');
   });
 
