@@ -44,7 +44,7 @@ export class IdempotencyStore {
     );
     this.#complete = db.prepare('UPDATE idempotency SET status = ?, response = ?, expires_at = ? WHERE key = ?');
     this.#sweep = db.prepare(
-      'DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency WHERE expires_at IS NOT NULL AND expires_at < ? ORDER BY expires_at LIMIT ?)',
+      'DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE expires_at IS NOT NULL AND expires_at < ? ORDER BY expires_at LIMIT ?)',
     );
   }
 
