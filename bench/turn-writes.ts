@@ -64,7 +64,11 @@ const VARIANTS: readonly Variant[] = [
   },
   { name: 'no-runs_session', change: 'no `runs_session` index (deleting a session would scan every run)', apply: (db) => db.exec('DROP INDEX runs_session') },
   { name: 'no-memory_items_created', change: 'no `memory_items_created` index (age pruning would scan every item)', apply: (db) => db.exec('DROP INDEX memory_items_created') },
-  { name: 'no-sessions_updated', change: 'no `sessions_updated` index (`sessions.list` would sort every session)', apply: (db) => db.exec('DROP INDEX sessions_updated') },
+  {
+    name: 'sessions-before-migration-5',
+    change: '`sessions` indexed as before migration 5: `sessions_updated` alone, not `sessions_live` and `sessions_agent` (`sessions.list` scanned every session)',
+    apply: (db) => db.exec('DROP INDEX sessions_live; DROP INDEX sessions_agent; CREATE INDEX sessions_updated ON sessions(updated_at DESC)'),
+  },
 ];
 
 interface Sample {

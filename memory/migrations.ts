@@ -178,5 +178,41 @@ export const MIGRATIONS: readonly Migration[] = [
     // evictions and summaries write it, in the memory batches; a turn's own commit does not.
     sql: "CREATE INDEX memory_items_expirable ON memory_items(kind, updated_at) WHERE state IN ('evicted', 'summarized');",
   },
+  {
+    version: 5,
+    name: 'sessions_live, sessions_agent, session_counts',
+    // sessions.list filtered archived sessions out with json_extract on every row, counted them the same way
+    // and, by agent (the TUI's first list), sorted them all: O(sessions) per call. `archived` is a column
+    // now (generated from settings), in indexes that give both filters and the list's order, and triggers
+    // keep the counts by agent and archived (the list's totalCount, the health snapshot's count in every
+    // hello-ok) — they fire when a session is made, deleted or (un)archived, never on a turn. updated_at moves
+    // with every message, so sessions_updated gives way to these rather than being a third index to update.
+    sql: `
+      ALTER TABLE sessions ADD COLUMN archived INTEGER GENERATED ALWAYS AS (coalesce(json_extract(settings, '$.archived'), 0)) VIRTUAL;
+      CREATE INDEX sessions_live ON sessions(archived, updated_at DESC, key);
+      CREATE INDEX sessions_agent ON sessions(agent_id, archived, updated_at DESC, key);
+      DROP INDEX sessions_updated;
+      CREATE TABLE session_counts (
+        agent_id TEXT NOT NULL,
+        archived INTEGER NOT NULL,
+        n        INTEGER NOT NULL,
+        PRIMARY KEY (agent_id, archived)
+      ) WITHOUT ROWID;
+      INSERT INTO session_counts (agent_id, archived, n) SELECT agent_id, archived, count(*) FROM sessions GROUP BY agent_id, archived;
+      CREATE TRIGGER sessions_counted AFTER INSERT ON sessions BEGIN
+        INSERT INTO session_counts (agent_id, archived, n) VALUES (new.agent_id, new.archived, 1)
+          ON CONFLICT (agent_id, archived) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER sessions_uncounted AFTER DELETE ON sessions BEGIN
+        UPDATE session_counts SET n = n - 1 WHERE agent_id = old.agent_id AND archived = old.archived;
+      END;
+      CREATE TRIGGER sessions_recounted AFTER UPDATE OF settings, agent_id ON sessions
+      WHEN old.archived IS NOT new.archived OR old.agent_id IS NOT new.agent_id BEGIN
+        UPDATE session_counts SET n = n - 1 WHERE agent_id = old.agent_id AND archived = old.archived;
+        INSERT INTO session_counts (agent_id, archived, n) VALUES (new.agent_id, new.archived, 1)
+          ON CONFLICT (agent_id, archived) DO UPDATE SET n = n + 1;
+      END;
+    `,
+  },
 ];
 

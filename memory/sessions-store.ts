@@ -55,6 +55,7 @@ export class SessionsStore {
   readonly #delete;
   readonly #addTokens;
   readonly #count;
+  readonly #counted;
   readonly #recent;
   readonly #db: Db;
 
@@ -69,17 +70,22 @@ export class SessionsStore {
       'UPDATE sessions SET session_id = ?, updated_at = ?, message_count = 0, last_preview = NULL, input_tokens = 0, output_tokens = 0 WHERE key = ?',
     );
     this.#delete = db.prepare('DELETE FROM sessions WHERE key = ?');
-    this.#count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions');
-    this.#recent = db.prepare<[number], SessionRow>('SELECT * FROM sessions ORDER BY updated_at DESC LIMIT ?');
+    this.#count = db.prepare<[], { n: number }>('SELECT coalesce(sum(n), 0) AS n FROM session_counts');
+    this.#counted = db.prepare<[{ archived: number; agentId: string | null }], { n: number }>(
+      'SELECT coalesce(sum(n), 0) AS n FROM session_counts WHERE archived = @archived AND (@agentId IS NULL OR agent_id = @agentId)',
+    );
+    this.#recent = db.prepare<[number], SessionRow>('SELECT * FROM sessions WHERE archived = 0 ORDER BY updated_at DESC, key LIMIT ?');
     this.#addTokens = db.prepare(
       'UPDATE sessions SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE key = ?',
     );
   }
 
+  /** Sessions in all, archived ones too (counts kept by triggers: no scan). */
   count(): number {
     return this.#count.get()?.n ?? 0;
   }
 
+  /** The most recently updated sessions that are not archived. */
   recent(limit: number): SessionRecord[] {
     return this.#recent.all(limit).map(toRecord);
   }
@@ -109,9 +115,13 @@ export class SessionsStore {
       const like = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       args.push(like, like);
     }
-    where.push(query.archived === true ? "json_extract(settings, '$.archived') = 1" : "coalesce(json_extract(settings, '$.archived'), 0) = 0");
+    where.push(query.archived === true ? 'archived = 1' : 'archived = 0');
     const clause = `WHERE ${where.join(' AND ')}`;
-    const total = (this.#db.prepare(`SELECT count(*) AS n FROM sessions ${clause}`).get(...args) as { n: number }).n;
+    // Filtered by agent and archived only (what the UIs ask): the kept counts; anything else is counted.
+    const countedOnly = query.updatedSince === undefined && query.keys === undefined && query.label === undefined && (query.search ?? '') === '';
+    const total = countedOnly
+      ? (this.#counted.get({ archived: query.archived === true ? 1 : 0, agentId: query.agentId ?? null })?.n ?? 0)
+      : (this.#db.prepare(`SELECT count(*) AS n FROM sessions ${clause}`).get(...args) as { n: number }).n;
     const rows = this.#db
       .prepare<(string | number)[], SessionRow>(`SELECT * FROM sessions ${clause} ORDER BY updated_at DESC, key LIMIT ? OFFSET ?`)
       .all(...args, query.limit, query.offset);

@@ -99,6 +99,22 @@ describe('openDatabase', () => {
     expect(db.prepare('SELECT id, run_id FROM messages').all()).toEqual([{ id: 'm1', run_id: 'r1' }]);
   });
 
+  it('upgrades a database made before migration 5: sessions keep their archived state and are counted', () => {
+    const dataDir = tempDir('brainstem-upgrade-');
+    const before = openDatabase(join(dataDir, DATABASE_FILE), undefined, { migrations: MIGRATIONS.filter((m) => m.version < 5) });
+    const insert = before.prepare('INSERT INTO sessions (key, agent_id, session_id, created_at, updated_at, settings) VALUES (?, ?, ?, 1, ?, ?)');
+    insert.run('agent:main:a', 'main', 's1', 10, '{}');
+    insert.run('agent:main:b', 'main', 's2', 20, '{"archived":true}');
+    insert.run('agent:ops:c', 'ops', 's3', 30, '{"label":"x"}');
+    before.close();
+    const store = openStore(dataDir);
+    onFinished(() => store.close());
+    expect(store.sessions.count()).toBe(3);
+    expect(store.sessions.list({ limit: 10, offset: 0 })).toMatchObject({ total: 2, rows: [{ key: 'agent:ops:c' }, { key: 'agent:main:a' }] });
+    expect(store.sessions.list({ limit: 10, offset: 0, agentId: 'main', archived: true })).toMatchObject({ total: 1, rows: [{ key: 'agent:main:b' }] });
+    expect(store.sessions.recent(5).map((session) => session.key)).toEqual(['agent:ops:c', 'agent:main:a']);
+  });
+
   it('rolls a failing migration back whole and does not record it', () => {
     const path = join(tempDir('brainstem-db-'), 'test.db');
     const migrations: Migration[] = [
@@ -385,6 +401,28 @@ describe('SessionsStore.list', () => {
     expect(keys(store.sessions.list({ limit: 10, offset: 0, label: 'Groceries 100%' }))).toEqual(['agent:main:a']);
     expect(keys(store.sessions.list({ limit: 10, offset: 0, updatedSince: 300 }))).toEqual(['agent:main:a', 'agent:main:b', 'agent:main:d_1']);
     expect(keys(store.sessions.list({ limit: 10, offset: 0, updatedSince: 301 }))).toEqual(['agent:main:a']);
+  });
+
+  it('keeps its totals and the session count exact as sessions are made, archived, unarchived and deleted', () => {
+    const { store } = tempStore();
+    seed(store);
+    // Each total as the list gives it (kept counts) and as a filter that matches every row counts it (a scan).
+    const totals = (): number[] => [
+      store.sessions.count(),
+      ...[undefined, 'main', 'ops'].flatMap((agentId) =>
+        [false, true].flatMap((archived) => {
+          const query = { limit: 1, offset: 0, archived, ...(agentId === undefined ? {} : { agentId }) };
+          return [store.sessions.list(query).total, store.sessions.list({ ...query, updatedSince: 0 }).total];
+        }),
+      ),
+    ];
+    expect(totals()).toEqual([4, 3, 3, 1, 1, 3, 3, 0, 0, 0, 0, 1, 1]);
+    store.sessions.patchSettings('agent:main:b', { archived: true }, 500);
+    store.sessions.patchSettings('agent:ops:c', { archived: null }, 500);
+    store.sessions.patchSettings('agent:main:a', { label: 'renamed' }, 500);
+    store.sessions.ensure('agent:ops:e', 'ops', 600);
+    store.sessions.delete('agent:main:d_1');
+    expect(totals()).toEqual([4, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 0, 0]);
   });
 
   it('searches key and label, taking % and _ literally', () => {
