@@ -51,7 +51,9 @@ describe('WAL checkpointer', () => {
 
   it('copies the WAL into the database from its thread, and the writer restarts the WAL so it stays bounded', async () => {
     const { db, path } = database();
-    const checkpointer = new WalCheckpointer(db, path, undefined, { intervalMs: 5, chaseMs: 1, restartAtFrames: 200, tailFrames: 100 });
+    // The hard limit (~34 MB of frames) bounds the WAL even when a busy machine starves the thread and it never
+    // gets within tailFrames of the writer (the whole suite on 2 cores: 70 MB with the default limit).
+    const checkpointer = new WalCheckpointer(db, path, undefined, { intervalMs: 5, chaseMs: 1, restartAtFrames: 200, tailFrames: 100, hardLimitFrames: 8_192 });
     onTestFinished(() => checkpointer.close());
     checkpointer.start();
     // Written without a pause: ~76 MB of WAL if it never restarted (measured with afterCommit doing nothing).
