@@ -40,7 +40,9 @@ export function startPeriodic(services: GatewayServices, broadcaster: Broadcaste
       sweeping = true;
       services.turns
         .sweep()
-        .then((dropped) => dropped > 0 && logger.debug({ dropped }, 'expired idempotency records dropped'))
+        .then((dropped) => {
+          if (dropped > 0) logger.debug({ dropped }, 'expired idempotency records dropped');
+        })
         .catch((err: unknown) => logger.warn({ err }, 'idempotency sweep failed'))
         .finally(() => (sweeping = false));
     }, IDEMPOTENCY_SWEEP_INTERVAL_MS),
