@@ -92,4 +92,24 @@ export const JOB_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 102,
+    name: 'workers: job counts by state',
+    // The metrics' job gauges counted every job kept (7 days by default) at each scrape: 75 ms at 500,000
+    // jobs. Triggers keep the counts instead, on every insert, delete and change of state.
+    sql: `
+      CREATE TABLE job_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO job_counts (state, n) SELECT state, count(*) FROM jobs GROUP BY state;
+      CREATE TRIGGER jobs_counted AFTER INSERT ON jobs BEGIN
+        INSERT INTO job_counts (state, n) VALUES (new.state, 1) ON CONFLICT (state) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER jobs_uncounted AFTER DELETE ON jobs BEGIN
+        UPDATE job_counts SET n = n - 1 WHERE state = old.state;
+      END;
+      CREATE TRIGGER jobs_recounted AFTER UPDATE OF state ON jobs WHEN old.state IS NOT new.state BEGIN
+        UPDATE job_counts SET n = n - 1 WHERE state = old.state;
+        INSERT INTO job_counts (state, n) VALUES (new.state, 1) ON CONFLICT (state) DO UPDATE SET n = n + 1;
+      END;
+    `,
+  },
 ];

@@ -119,7 +119,7 @@ export class JobStore {
         WHERE state = 'pending' AND hold IS NULL AND next_run_at > ?`),
       approve: p(`UPDATE jobs SET payload = json_set(payload, '$.approved', json('true')), updated_at = ? WHERE id = ?`),
       pendingByLane: p<{ lane: string; n: number }>(`SELECT lane, count(*) AS n FROM jobs WHERE state = 'pending' GROUP BY lane`),
-      byState: p<{ state: string; n: number }>('SELECT state, count(*) AS n FROM jobs GROUP BY state'),
+      byState: p<{ state: string; n: number }>('SELECT state, n FROM job_counts'),
       recover: p(`UPDATE jobs SET state = 'pending', last_error = ?, updated_at = ? WHERE state = 'running'`),
       dead: p<JobRow>(`SELECT * FROM jobs WHERE state = 'dead' ORDER BY updated_at DESC LIMIT ?`),
       hasEffect: p<{ key: string }>('SELECT key FROM job_effects WHERE key = ?'),
@@ -265,6 +265,7 @@ export class JobStore {
     return new Map(this.#s.pendingByLane.all().map((row) => [row.lane, row.n]));
   }
 
+  /** Jobs kept, by state (counts kept by triggers: no scan). */
   countsByState(): Record<JobState, number> {
     const counts: Record<JobState, number> = { pending: 0, running: 0, done: 0, failed: 0, dead: 0 };
     for (const row of this.#s.byState.all()) counts[row.state as JobState] = row.n;

@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase } from '../../../memory/db.js';
 import { INTERRUPTED_ATTEMPT, JobStore } from '../../../workers/jobs/job-store.js';
+import { JOB_MIGRATIONS } from '../../../workers/jobs/job-migrations.js';
 import { jobDatabase, newJob } from '../../helpers/jobs.js';
 
 function store(): JobStore {
@@ -120,6 +121,43 @@ describe('JobStore state machine', () => {
     expect(s.recoverRunning(9)).toBe(1);
     expect(s.get('a')).toMatchObject({ state: 'pending', attempts: 1, lastError: INTERRUPTED_ATTEMPT });
     expect(s.countsByState()).toEqual({ pending: 2, running: 0, done: 0, failed: 0, dead: 0 });
+  });
+
+  it('keeps its counts by state exact through every transition and the prune', () => {
+    const { db } = jobDatabase();
+    const s = new JobStore(db);
+    const scanned = (): Record<string, number> => {
+      const counts: Record<string, number> = { pending: 0, running: 0, done: 0, failed: 0, dead: 0 };
+      for (const row of db.prepare('SELECT state, count(*) AS n FROM jobs GROUP BY state').all() as { state: string; n: number }[]) counts[row.state] = row.n;
+      return counts;
+    };
+    for (const id of ['a', 'b', 'c', 'd', 'e']) s.insert(newJob(id, { maxAttempts: 2 }), 0);
+    expect(s.countsByState()).toEqual(scanned());
+    for (const id of ['a', 'b', 'c', 'd']) s.claim(id, 1);
+    s.complete('a', null, 2);
+    s.fail('b', 'no', 2);
+    s.kill('c', 'no', 2);
+    s.retryLater('d', 'later', 5, 2);
+    s.cancel('e', 2);
+    expect(s.countsByState()).toEqual({ pending: 1, running: 0, done: 1, failed: 2, dead: 1 });
+    expect(s.countsByState()).toEqual(scanned());
+    s.claim('d', 5);
+    expect(s.recoverRunning(6)).toBe(1);
+    s.reset('c', undefined, 7);
+    s.prune(10);
+    expect(s.countsByState()).toEqual(scanned());
+    expect(s.countsByState()).toEqual({ pending: 2, running: 0, done: 0, failed: 0, dead: 0 });
+  });
+
+  it('counts the jobs of a database made before the counts existed (migration 102)', () => {
+    const { db, path } = jobDatabase();
+    db.close();
+    const before = openDatabase(path, undefined, { migrations: JOB_MIGRATIONS.filter((m) => m.version < 102) });
+    const insert = before.prepare("INSERT INTO jobs (id, kind, lane, state, max_attempts, next_run_at, payload, created_at, updated_at) VALUES (?, 'k', 'background', ?, 1, 0, '{}', 0, 0)");
+    for (const [id, state] of [['a', 'done'], ['b', 'done'], ['c', 'pending']]) insert.run(id, state);
+    before.close();
+    const s = new JobStore(jobDatabase(path).db);
+    expect(s.countsByState()).toEqual({ pending: 1, running: 0, done: 2, failed: 0, dead: 0 });
   });
 
   it('counts pending jobs per lane, held ones included', () => {
