@@ -308,7 +308,8 @@ describe('TranscriptStore', () => {
     expect(seqs(store.transcript.page(MAIN, sessionId, 2, 0).messages)).toEqual([4, 5]);
     expect(seqs(store.transcript.page(MAIN, sessionId, 2, 2).messages)).toEqual([2, 3]);
     expect(seqs(store.transcript.page(MAIN, sessionId, 10, 4).messages)).toEqual([1]);
-    expect([[2, 0], [2, 2], [2, 3], [5, 0], [10, 4]].map(([limit, offset]) => store.transcript.page(MAIN, sessionId, limit ?? 0, offset ?? 0).more)).toEqual([true, true, false, false, false]);
+    const pages = [[2, 0], [2, 2], [2, 3], [5, 0], [10, 4]] as const;
+    expect(pages.map(([limit, offset]) => store.transcript.page(MAIN, sessionId, limit, offset).more)).toEqual([true, true, false, false, false]);
     expect(store.transcript.count(MAIN, sessionId)).toBe(5);
   });
 
