@@ -62,7 +62,7 @@ async function recallBench(): Promise<void> {
   const dir = values.db ?? mkdtempSync(join(tmpdir(), 'brainstem-bench-memory-'));
   const logger = pino({ level: 'silent' });
   const store = openStore(dir, logger);
-  const existing = store.memory.recall.list({}, 1).length > 0;
+  const existing = store.memory.recall.list({}, 1).records.length > 0;
   const random = prng(42);
   // Zipf-like: rank = floor(V^u) skews towards frequent words.
   const zipf = (): number => Math.floor(VOCABULARY ** random());

@@ -118,10 +118,12 @@ export class MemoryApi {
       return { items: page.map((hit) => wireItem(hit.record, { score: hit.score })), ...(more ? { nextCursor: encodeCursor({ offset: offset + page.length }) } : {}) };
     }
     const after = cursor !== undefined && 'after' in cursor ? cursor.after : undefined;
-    const rows = recall.list({ ...filter, ids: input.ids }, input.limit + 1, after);
-    const page = rows.slice(0, input.limit);
+    const { records, scannedTo } = recall.list({ ...filter, ids: input.ids }, input.limit + 1, after);
+    const page = records.slice(0, input.limit);
     const last = page.at(-1);
-    return { items: page.map((record) => wireItem(record)), ...(rows.length > input.limit && last !== undefined ? { nextCursor: encodeCursor({ after: last.id }) } : {}) };
+    // A full page goes on after its last item; a short one whose scan stopped early, below what it looked at.
+    const next = records.length > input.limit ? last?.id : scannedTo;
+    return { items: page.map((record) => wireItem(record)), ...(next === undefined ? {} : { nextCursor: encodeCursor({ after: next }) }) };
   }
 
   recall(input: RecallInput): { summaries: MemoryItem[]; items?: MemoryItem[] } {

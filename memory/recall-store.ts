@@ -50,6 +50,11 @@ const KIND_SQL: Record<WireKind, string> = {
 const ROW_COLUMNS =
   'm.id, m.session_key, m.session_id, m.kind, m.role, m.text, m.tokens, m.state, m.created_at, m.updated_at, m.summarized_by, m.summary_of, m.doc_path, m.doc_chunk, m.doc_hash, m.anchor';
 
+const PAGE_COLUMNS = ROW_COLUMNS.replaceAll('m.', 'r.');
+
+/** Most items one `list` looks at; a page that finds fewer than asked within them ends with a cursor. */
+export const LIST_SCAN_MAX = 10_000;
+
 /** Matches of a term sampled to estimate its document frequency. */
 export const DF_SAMPLE = 100;
 
@@ -81,14 +86,35 @@ export class RecallStore {
     this.#maxRow = db.prepare<[], { n: number | null }>('SELECT max(n) AS n FROM memory_items');
   }
 
-  /** Items newest first (by MemoryID), after `beforeId` when paging. */
-  list(filter: ItemFilter & { ids?: readonly MemoryId[] | undefined }, limit: number, beforeId?: MemoryId): MemoryRecord[] {
-    const args: (string | number)[] = [];
-    const clauses = where(filter, args);
-    if (filter.ids !== undefined) (clauses.push(`m.id IN (${filter.ids.map(() => '?').join(', ')})`), args.push(...filter.ids));
-    if (beforeId !== undefined) (clauses.push('m.id < ?'), args.push(beforeId));
-    const sql = `SELECT ${ROW_COLUMNS} FROM memory_items m ${clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`} ORDER BY m.id DESC LIMIT ?`;
-    return this.#db.prepare<(string | number)[], ItemRow>(sql).all(...args, limit).map(toRecord);
+  /**
+   * Items newest first (by MemoryID), before `beforeId` when paging. At most `scanMax` items are looked at
+   * (those the indexes select: the session, the ids, the page's start); the other filters (kinds, time) are
+   * applied to them, so a filter that matches little costs `scanMax` rows, not the store. `scannedTo` is set
+   * when the scan stopped there with fewer than `limit` found: the next page goes on below it.
+   */
+  list(
+    filter: ItemFilter & { ids?: readonly MemoryId[] | undefined },
+    limit: number,
+    beforeId?: MemoryId,
+    scanMax: number = LIST_SCAN_MAX,
+  ): { records: MemoryRecord[]; scannedTo: MemoryId | undefined } {
+    const scanArgs: (string | number)[] = [];
+    const scanned: string[] = [];
+    if (filter.sessionKey !== undefined) (scanned.push('session_key = ?'), scanArgs.push(filter.sessionKey));
+    if (filter.ids !== undefined) (scanned.push(`id IN (${filter.ids.map(() => '?').join(', ')})`), scanArgs.push(...filter.ids));
+    if (beforeId !== undefined) (scanned.push('id < ?'), scanArgs.push(beforeId));
+    // The scan reads only what the filters look at; whole rows are read for the page alone.
+    const scan = `SELECT n, id, kind, state, created_at FROM memory_items ${scanned.length === 0 ? '' : `WHERE ${scanned.join(' AND ')}`} ORDER BY id DESC LIMIT ?`;
+    const args: (string | number)[] = [...scanArgs, scanMax];
+    const clauses = where({ ...filter, sessionKey: undefined }, args);
+    const sql = `SELECT ${PAGE_COLUMNS} FROM (${scan}) m JOIN memory_items r ON r.n = m.n ${clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`} ORDER BY m.id DESC LIMIT ?`;
+    const records = this.#db.prepare<(string | number)[], ItemRow>(sql).all(...args, limit).map(toRecord);
+    if (records.length === limit || clauses.length === 0) return { records, scannedTo: undefined };
+    // Fewer found than asked: did the scan end at scanMax (more below) or at the end of what the indexes select?
+    const edge = this.#db
+      .prepare<(string | number)[], { n: number; id: MemoryId | null }>(`SELECT count(*) AS n, min(id) AS id FROM (SELECT id FROM (${scan}))`)
+      .get(...scanArgs, scanMax);
+    return { records, scannedTo: edge !== undefined && edge.n === scanMax && edge.id !== null ? edge.id : undefined };
   }
 
   /**

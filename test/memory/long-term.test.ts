@@ -2,6 +2,7 @@ import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { extractiveSummary } from '../../memory/extractive-summary.js';
 import { newMemoryId } from '../../memory/ids.js';
+import { LIST_SCAN_MAX } from '../../memory/recall-store.js';
 import { countTokens } from '../../memory/tokens.js';
 import type { StoredMessage } from '../../memory/types.js';
 import { memoryFixture } from '../helpers/memory-store.js';
@@ -127,6 +128,29 @@ describe('long-term memory', () => {
     g.store.memory.items.insert({ ...item, id: ulid(a.createdAt - 60_000), sessionId: c.sessionId, text: 'older than the snapshot, not in it' });
     expect(g.memory.context(KEY, c.sessionId).items.map((i) => i.text)).toEqual(['two', 'three', 'four']);
     expect(g.memory.context(KEY, c.sessionId).items.map((i) => i.id)).toEqual([b.id, c.id, late.id]);
+  });
+
+  it('query looks at a bounded number of items per page: a rare kind is found by following the cursor', () => {
+    const f = memoryFixture();
+    const doc = f.documents.upsert({ sessionKey: KEY, path: 'docs/old.md', chunk: 0, text: 'the only document' }).id;
+    const now = Date.now();
+    const { session } = f.store.sessions.ensure(KEY, 'main', now);
+    f.store.transaction(() => {
+      for (let i = 0; i < LIST_SCAN_MAX + 5; i++) {
+        f.store.memory.items.insert({ id: newMemoryId(now), sessionKey: KEY, sessionId: session.sessionId, kind: 'turn', role: 'user', text: `turn ${i}`, tokens: 2, state: 'evicted', createdAt: now, updatedAt: now, summarizedBy: undefined, summaryOf: undefined, document: undefined });
+      }
+    });
+    const cursorOf = (page: { nextCursor?: string }) => (page.nextCursor === undefined ? undefined : (JSON.parse(Buffer.from(page.nextCursor, 'base64url').toString()) as { after: string }));
+    const first = f.api.query({ kinds: ['document'], limit: 10 }, undefined);
+    expect(first.items).toEqual([]);
+    expect(first.nextCursor).toBeDefined();
+    const second = f.api.query({ kinds: ['document'], limit: 10 }, cursorOf(first));
+    expect(second.items.map((item) => item.id)).toEqual([doc]);
+    expect(second.nextCursor).toBeUndefined();
+    // Unfiltered pages are full and their cursor follows the last item, as before.
+    const newest = f.api.query({ limit: 3 }, undefined);
+    expect(newest.items).toHaveLength(3);
+    expect(cursorOf(newest)?.after).toBe(newest.items[2]?.id);
   });
 
   it('documents: upsert keeps one MemoryID per path and chunk, updates in place, searches and loads', async () => {
