@@ -45,13 +45,13 @@ export function memoryHandlers(services: GatewayServices): HandlerGroup<MemoryMe
         limit: params.limit ?? MEMORY_RECALL_DEFAULT_LIMIT,
       });
     },
-    'memory.forget': (params, ctx) => {
+    'memory.forget': async (params, ctx) => {
       if (params.ids === undefined && params.sessionKey === undefined && params.before === undefined) {
         throw invalid('memory.forget', 'ids, sessionKey or before is required');
       }
       available();
       const selection = { ids: params.ids, sessionKey: sessionKey(params.sessionKey), before: params.before };
-      const forgotten = services.memory.api.forget(selection, { connId: ctx.conn.connId, clientId: ctx.conn.grant?.client.id ?? 'unknown' });
+      const forgotten = await services.memory.api.forget(selection, { connId: ctx.conn.connId, clientId: ctx.conn.grant?.client.id ?? 'unknown' });
       services.audit.memoryForget(actorOf(ctx.conn), { memoryIds: forgotten, requested: Object.fromEntries(Object.entries(selection).filter(([, v]) => v !== undefined)) });
       return { forgotten };
     },

@@ -1,6 +1,7 @@
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { extractiveSummary } from '../../memory/extractive-summary.js';
+import { FORGET_BATCH } from '../../memory/memory-api.js';
 import { newMemoryId } from '../../memory/ids.js';
 import { LIST_SCAN_MAX } from '../../memory/recall-store.js';
 import { countTokens } from '../../memory/tokens.js';
@@ -81,7 +82,7 @@ describe('long-term memory', () => {
     const secret = f.say(KEY, 'user', 'My locker code is 4711 zebra.');
     const other = f.say(KEY, 'assistant', 'Understood about the locker.');
     const summaryId = await summarizeAll(f);
-    const forgotten = f.api.forget({ ids: [secret.id] }, { connId: 'c1', clientId: 'test' });
+    const forgotten = await f.api.forget({ ids: [secret.id] }, { connId: 'c1', clientId: 'test' });
     expect(forgotten.sort()).toEqual([secret.id, summaryId].sort());
     expect(f.api.query({ text: 'zebra', limit: 10 }, undefined).items).toEqual([]);
     expect(f.api.recall({ id: secret.id, detail: true, limit: 5 })).toEqual({ summaries: [], items: [expect.objectContaining({ id: secret.id, kind: 'tombstone', state: 'forgotten', text: '' })] });
@@ -91,6 +92,18 @@ describe('long-term memory', () => {
     expect(transcript?.message.content).toEqual([]);
     expect(f.memory.context(KEY, secret.sessionId).has(summaryId)).toBe(false);
     expect(f.events.filter((e) => e.op === 'forget')).toEqual([expect.objectContaining({ sessionKey: KEY, ids: expect.arrayContaining([secret.id, summaryId]) })]);
+  });
+
+  it('forget by session purges a batch per event-loop turn, then announces them once', async () => {
+    const f = memoryFixture({ limits: { maxItems: 1_000 } });
+    const ids = Array.from({ length: 2 * FORGET_BATCH + 5 }, (_, i) => f.say(KEY, 'user', `note ${i}`).id);
+    const forgetting = f.api.forget({ sessionKey: KEY }, { connId: 'c1', clientId: 'test' });
+    // The first batch was purged synchronously; the rest waits for the event loop.
+    expect(f.store.memory.items.many(ids).filter((item) => item.state === 'forgotten')).toHaveLength(FORGET_BATCH);
+    expect((await forgetting).sort()).toEqual([...ids].sort());
+    expect(f.store.memory.items.many(ids).every((item) => item.state === 'forgotten' && item.text === '')).toBe(true);
+    expect(f.memory.context(KEY, f.store.sessions.get(KEY)?.sessionId ?? '').size).toBe(0);
+    expect(f.events.filter((e) => e.op === 'forget')).toEqual([expect.objectContaining({ sessionKey: KEY, ids: expect.arrayContaining(ids) })]);
   });
 
   it('restores every active context from its snapshot after a restart, and summaries stay recallable', async () => {
