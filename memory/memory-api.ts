@@ -141,6 +141,7 @@ export class MemoryApi {
    * Forgets the selection (at most FORGET_MAX_PER_CALL items by session or time). The store purges FORGET_BATCH
    * items per transaction with the event loop free between two (~80 µs an item: 10,000 held the event loop
    * 1.1 s as one transaction); then the items leave the RAM contexts and each session gets one `forget` event.
+   * A gateway shutting down stops it between two batches: what was purged is returned.
    */
   async forget(selection: { ids?: readonly MemoryId[] | undefined; sessionKey?: string | undefined; before?: number | undefined }, actor: Actor): Promise<MemoryId[]> {
     this.#memory.flush();
@@ -155,6 +156,7 @@ export class MemoryApi {
     const forgotten: { id: MemoryId; sessionKey: string }[] = [];
     for (let start = 0; start < ids.length; start += FORGET_BATCH) {
       if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (this.#memory.closed) break;
       const now = this.#now();
       forgotten.push(...store.transaction(() => store.memory.forget.purge(ids.slice(start, start + FORGET_BATCH), now)));
     }

@@ -68,6 +68,7 @@ export class MemoryService {
   /** The logger of the turn being appended (so limit evictions log with its request, run and session ids). */
   #turnLogger: MemoryLogger | undefined;
   #actor = RUNTIME_ACTOR;
+  #closed = false;
 
   constructor(options: MemoryServiceOptions) {
     this.#options = options;
@@ -213,7 +214,13 @@ export class MemoryService {
 
   /** Flushes and stops the batch timer; safe to call twice. */
   close(): void {
+    this.#closed = true;
     this.#writer.close();
+  }
+
+  /** close() was called: work spread over event-loop turns stops (the store closes next). */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   #retire(entry: Entry, reason: string): void {

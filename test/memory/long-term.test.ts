@@ -106,6 +106,14 @@ describe('long-term memory', () => {
     expect(f.events.filter((e) => e.op === 'forget')).toEqual([expect.objectContaining({ sessionKey: KEY, ids: expect.arrayContaining(ids) })]);
   });
 
+  it('forget stops between batches when memory closes (a gateway shutting down), returning what it purged', async () => {
+    const f = memoryFixture({ limits: { maxItems: 1_000 } });
+    for (let i = 0; i < 2 * FORGET_BATCH; i++) f.say(KEY, 'user', `note ${i}`);
+    const forgetting = f.api.forget({ sessionKey: KEY }, { connId: 'c1', clientId: 'test' });
+    f.memory.close();
+    expect(await forgetting).toHaveLength(FORGET_BATCH);
+  });
+
   it('restores every active context from its snapshot after a restart, and summaries stay recallable', async () => {
     const f = memoryFixture({ limits: { maxItems: 4 } });
     for (let i = 0; i < 6; i++) f.say(KEY, i % 2 === 0 ? 'user' : 'assistant', `turn ${i} about the garden`);
