@@ -4,7 +4,7 @@
  * pooled blocks (the ulid package's default PRNG makes one native call per character).
  */
 import { randomFillSync } from 'node:crypto';
-import { monotonicFactory } from 'ulid';
+import { encodeTime, monotonicFactory } from 'ulid';
 
 export type MemoryId = string;
 
@@ -26,4 +26,12 @@ const factory = monotonicFactory(pooledRandom);
 
 export function newMemoryId(now: number = Date.now()): MemoryId {
   return factory(now);
+}
+
+/**
+ * The smallest MemoryID of a time. Every item's id is made from its `createdAt` (never earlier: the factory is
+ * monotonic), so items created at or after `time` have ids from this one up: a bound the MemoryID indexes can use.
+ */
+export function memoryIdFloor(time: number): MemoryId {
+  return `${encodeTime(Math.max(0, Math.floor(time)), 10)}${'0'.repeat(16)}`;
 }

@@ -6,7 +6,7 @@
  * half as much. Other queries walk the MemoryID index newest first.
  */
 import type { Db } from './db.js';
-import type { MemoryId } from './ids.js';
+import { memoryIdFloor, type MemoryId } from './ids.js';
 import type { ItemsStore } from './items-store.js';
 import { toRecord, type ItemRow } from './items-store.js';
 import { bm25Scores, estimateDf, idf, tokenize } from './bm25.js';
@@ -88,7 +88,7 @@ export class RecallStore {
 
   /**
    * Items newest first (by MemoryID), before `beforeId` when paging. At most `scanMax` items are looked at
-   * (those the indexes select: the session, the ids, the page's start); the other filters (kinds, time) are
+   * (those the indexes select: the session, the ids, the page's start, `since`); the other filters (kinds, time) are
    * applied to them, so a filter that matches little costs `scanMax` rows, not the store. `scannedTo` is set
    * when the scan stopped there with fewer than `limit` found: the next page goes on below it.
    */
@@ -103,6 +103,8 @@ export class RecallStore {
     if (filter.sessionKey !== undefined) (scanned.push('session_key = ?'), scanArgs.push(filter.sessionKey));
     if (filter.ids !== undefined) (scanned.push(`id IN (${filter.ids.map(() => '?').join(', ')})`), scanArgs.push(...filter.ids));
     if (beforeId !== undefined) (scanned.push('id < ?'), scanArgs.push(beforeId));
+    // Ids are made from createdAt: a `since` bounds the scan itself, so a page never goes on below it.
+    if (filter.since !== undefined) (scanned.push('id >= ?'), scanArgs.push(memoryIdFloor(filter.since)));
     // The scan reads only what the filters look at; whole rows are read for the page alone.
     const scan = `SELECT n, id, kind, state, created_at FROM memory_items ${scanned.length === 0 ? '' : `WHERE ${scanned.join(' AND ')}`} ORDER BY id DESC LIMIT ?`;
     const args: (string | number)[] = [...scanArgs, scanMax];

@@ -174,6 +174,20 @@ describe('long-term memory', () => {
     expect(cursorOf(newest)?.after).toBe(newest.items[2]?.id);
   });
 
+  it('a `since` bounds the scan itself: a short page of recent items has no cursor into older ones', () => {
+    const f = memoryFixture();
+    const { session } = f.store.sessions.ensure(KEY, 'main', Date.now());
+    const insert = (at: number) =>
+      f.store.memory.items.insert({ id: newMemoryId(at), sessionKey: KEY, sessionId: session.sessionId, kind: 'turn', role: 'user', text: `at ${at}`, tokens: 2, state: 'evicted', createdAt: at, updatedAt: at, summarizedBy: undefined, summaryOf: undefined, document: undefined });
+    const since = Date.now();
+    for (let i = 0; i < 20; i++) insert(since - 86_400_000 + i);
+    for (let i = 0; i < 3; i++) insert(since + i);
+    // Looking at 5 items at most: the 3 recent ones, then the scan meets the floor of `since` and ends.
+    const page = f.store.memory.recall.list({ kinds: ['turn'], since }, 10, undefined, 5);
+    expect(page.records.map((record) => record.text)).toEqual([`at ${since + 2}`, `at ${since + 1}`, `at ${since}`]);
+    expect(page.scannedTo).toBeUndefined();
+  });
+
   it('documents: upsert keeps one MemoryID per path and chunk, updates in place, searches and loads', async () => {
     const f = memoryFixture();
     const first = f.documents.upsert({ sessionKey: KEY, path: 'docs/runbook.md', chunk: 0, text: 'Restart the ingest service with systemctl.' });
