@@ -8,6 +8,12 @@ import type { MemoryId } from './ids.js';
 import type { ContextItem, DocumentRef, ItemKind, ItemRole, ItemState, MemoryRecord, SummaryDraft } from './memory-types.js';
 import { countTokens } from './tokens.js';
 
+/**
+ * Session keys whose full-text scope is cached in RAM (least recently used first out): without a bound the cache
+ * held every session key seen since start (~100 bytes each). A miss costs one indexed read.
+ */
+export const SCOPE_CACHE_MAX = 10_000;
+
 /** Texts longer than this are stored with no token count (they never enter a context as themselves), in bytes. */
 export const TOKEN_COUNT_MAX_BYTES = 262_144;
 
@@ -119,12 +125,25 @@ export class ItemsStore {
   /** The small integer the full-text index uses for a session key (created on first use). */
   scope(sessionKey: string): number {
     const cached = this.#scopes.get(sessionKey);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      // Map order is recency order: the least recently used key goes first when the cache is full.
+      this.#scopes.delete(sessionKey);
+      this.#scopes.set(sessionKey, cached);
+      return cached;
+    }
     const existing = this.#scopeGet.get(sessionKey)?.scope;
     // Cached when read back, not when made: the transaction that makes it may roll back. One that reads back a
     // scope an earlier statement of it made may too; rolledBack() drops the cache then.
-    if (existing !== undefined) this.#scopes.set(sessionKey, existing);
+    if (existing !== undefined) this.#cacheScope(sessionKey, existing);
     return existing ?? Number(this.#scopeInsert.run(sessionKey).lastInsertRowid);
+  }
+
+  #cacheScope(sessionKey: string, scope: number): void {
+    if (this.#scopes.size >= SCOPE_CACHE_MAX) {
+      const oldest = this.#scopes.keys().next();
+      if (oldest.done !== true) this.#scopes.delete(oldest.value);
+    }
+    this.#scopes.set(sessionKey, scope);
   }
 
   /**

@@ -3,6 +3,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it, onTestFinished as onFinished } from 'vitest';
 import { openDatabase, type Db } from '../../memory/db.js';
 import { newMemoryId } from '../../memory/ids.js';
+import { SCOPE_CACHE_MAX } from '../../memory/items-store.js';
 import { MIGRATIONS, type Migration } from '../../memory/migrations.js';
 import { DATABASE_FILE, openStore, type Store } from '../../memory/store.js';
 import type { AcceptTurnInput, FinishTurnInput } from '../../memory/turn-store.js';
@@ -242,6 +243,17 @@ describe('memory scopes', () => {
     store.transaction(() => store.turns.accept(acceptInput('d', 'four', 1_003, { sessionKey: 'y' })));
     const rows = rawDb(dataDir).prepare('SELECT i.session_key AS key, s.session_key AS owner FROM memory_items i LEFT JOIN memory_scopes s ON s.scope = i.scope ORDER BY i.n').all();
     expect(rows).toEqual([{ key: 'x', owner: 'x' }, { key: 'y', owner: 'y' }]);
+  });
+
+  it('keeps answering each key its own scope after the bounded cache let the oldest keys go', () => {
+    const { store, dataDir } = tempStore();
+    const keys = Array.from({ length: SCOPE_CACHE_MAX + 10 }, (_, i) => `agent:main:s${i}`);
+    store.transaction(() => keys.forEach((key) => store.memory.items.scope(key)));
+    const made = keys.map((key) => store.memory.items.scope(key));
+    // The first keys left the cache while the last ones were read; they are read back from the table.
+    const owners = rawDb(dataDir).prepare<[], { scope: number; session_key: string }>('SELECT scope, session_key FROM memory_scopes').all();
+    const owner = new Map(owners.map((row) => [row.scope, row.session_key]));
+    expect(keys.every((key, i) => owner.get(made[i] ?? -1) === key && store.memory.items.scope(key) === made[i] && store.memory.items.existingScope(key) === made[i])).toBe(true);
   });
 });
 
