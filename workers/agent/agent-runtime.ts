@@ -30,6 +30,8 @@ import type { RunsReader, TurnControl } from './turn-control.js';
 
 /** How often finished jobs and plans past their retention are dropped, in ms. */
 export const JOB_PRUNE_INTERVAL_MS = 3_600_000;
+/** Rows of each job table dropped per transaction of a prune (a few ms). */
+export const PRUNE_BATCH = 500;
 
 export interface LaneLimits {
   concurrency: number;
@@ -94,6 +96,7 @@ export class AgentRuntime {
   readonly #index: DocumentIndex;
   #pruner: NodeJS.Timeout | undefined;
   #closed: Promise<void> | undefined;
+  #pruning = false;
 
   constructor(deps: AgentRuntimeDeps) {
     this.deps = deps;
@@ -172,7 +175,7 @@ export class AgentRuntime {
       if (report !== undefined) this.deps.logger.info({ ...report }, 'workspace indexed');
     });
     this.heartbeat.start();
-    this.#pruner = setInterval(() => this.#prune(), JOB_PRUNE_INTERVAL_MS);
+    this.#pruner = setInterval(() => void this.#prune(), JOB_PRUNE_INTERVAL_MS);
     this.#pruner.unref();
   }
 
@@ -200,12 +203,24 @@ export class AgentRuntime {
     return this.#closed;
   }
 
-  #prune(): void {
+  /** Drops what is past its retention, PRUNE_BATCH rows a table per transaction, the event loop free between two. */
+  async #prune(): Promise<void> {
+    if (this.#pruning) return;
+    this.#pruning = true;
+    let dropped = 0;
     try {
-      const dropped = this.store.prune(this.deps.now() - this.deps.options.jobs.retentionMs);
+      const before = this.deps.now() - this.deps.options.jobs.retentionMs;
+      for (let more = true; more && this.#closed === undefined; ) {
+        const batch = this.store.prune(before, PRUNE_BATCH);
+        dropped += batch.jobs;
+        more = batch.more;
+        if (more) await new Promise((resolve) => setImmediate(resolve));
+      }
       if (dropped > 0) this.deps.logger.debug({ dropped }, 'finished jobs past their retention dropped');
     } catch (err) {
-      this.deps.logger.warn({ err }, 'pruning the job table failed');
+      this.deps.logger.warn({ err, dropped }, 'pruning the job table failed');
+    } finally {
+      this.#pruning = false;
     }
   }
 

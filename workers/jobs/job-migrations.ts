@@ -112,4 +112,10 @@ export const JOB_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 103,
+    name: 'workers: job_effects by age',
+    // The hourly prune looked for old effect records by scanning the whole table.
+    sql: 'CREATE INDEX job_effects_created ON job_effects(created_at);',
+  },
 ];

@@ -125,10 +125,14 @@ export class JobStore {
       hasEffect: p<{ key: string }>('SELECT key FROM job_effects WHERE key = ?'),
       effect: p<{ result: string | null }>('SELECT result FROM job_effects WHERE key = ?'),
       recordEffect: p('INSERT INTO job_effects (key, job_id, result, created_at) VALUES (?, ?, ?, ?)'),
-      pruneJobs: p(`DELETE FROM jobs WHERE ended_at < ? AND state IN ('done', 'failed')
-        AND (plan_id IS NULL OR plan_id IN (SELECT plan_id FROM plans WHERE created_at < ?))`),
-      prunePlans: p(`DELETE FROM plans WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.plan_id = plans.plan_id)`),
-      pruneEffects: p(`DELETE FROM job_effects WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = job_effects.job_id)`),
+      // Oldest ended first through jobs_ended (`+state` keeps the planner off jobs_state_lane, which would read
+      // every finished job to sort them).
+      pruneJobs: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE ended_at < ? AND +state IN ('done', 'failed')
+        AND (plan_id IS NULL OR plan_id IN (SELECT plan_id FROM plans WHERE created_at < ?)) ORDER BY ended_at LIMIT ?)`),
+      prunePlans: p(`DELETE FROM plans WHERE plan_id IN (SELECT plan_id FROM plans WHERE created_at < ?
+        AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.plan_id = plans.plan_id) ORDER BY created_at LIMIT ?)`),
+      pruneEffects: p(`DELETE FROM job_effects WHERE key IN (SELECT key FROM job_effects WHERE created_at < ?
+        AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = job_effects.job_id) ORDER BY created_at LIMIT ?)`),
     };
   }
 
@@ -305,13 +309,16 @@ export class JobStore {
     });
   }
 
-  /** Drops finished jobs, plans and effect records older than `before`; returns the jobs dropped. */
-  prune(before: number): number {
+  /**
+   * Drops finished jobs, plans and effect records older than `before`, at most `max` of each, oldest first,
+   * in one transaction. `more` says some table had `max` to drop: call again for the rest.
+   */
+  prune(before: number, max: number): { jobs: number; more: boolean } {
     return this.transaction(() => {
-      const jobs = this.#s.pruneJobs.run(before, before).changes;
-      this.#s.prunePlans.run(before);
-      this.#s.pruneEffects.run(before);
-      return jobs;
+      const jobs = this.#s.pruneJobs.run(before, before, max).changes;
+      const plans = this.#s.prunePlans.run(before, max).changes;
+      const effects = this.#s.pruneEffects.run(before, max).changes;
+      return { jobs, more: jobs === max || plans === max || effects === max };
     });
   }
 }

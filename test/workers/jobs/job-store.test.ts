@@ -144,7 +144,7 @@ describe('JobStore state machine', () => {
     s.claim('d', 5);
     expect(s.recoverRunning(6)).toBe(1);
     s.reset('c', undefined, 7);
-    s.prune(10);
+    s.prune(10, 100);
     expect(s.countsByState()).toEqual(scanned());
     expect(s.countsByState()).toEqual({ pending: 2, running: 0, done: 0, failed: 0, dead: 0 });
   });
@@ -168,6 +168,23 @@ describe('JobStore state machine', () => {
     expect(s.pendingByLane()).toEqual(new Map([['research', 2], ['background', 1]]));
   });
 
+  it('prunes a bounded number of rows per call, oldest first, saying when there is more', () => {
+    const { db } = jobDatabase();
+    const s = new JobStore(db);
+    for (const id of ['a', 'b', 'c', 'd', 'e']) {
+      s.insert(newJob(id), 0);
+      s.claim(id, 1);
+      s.once(`effect-${id}`, id, 1, () => id);
+      s.complete(id, null, id === 'e' ? 50 : 10);
+    }
+    // Each call also drops the effect records of the jobs it dropped (a job's effects go once the job has).
+    expect(s.prune(20, 2)).toEqual({ jobs: 2, more: true });
+    expect(s.prune(20, 2)).toEqual({ jobs: 2, more: true });
+    expect(s.prune(20, 2)).toEqual({ jobs: 0, more: false });
+    expect(['a', 'b', 'c', 'd', 'e'].filter((id) => s.get(id) !== undefined)).toEqual(['e']);
+    expect(db.prepare('SELECT key FROM job_effects').all()).toEqual([{ key: 'effect-e' }]);
+  });
+
   it('keeps plans with their tasks in order, and prunes finished ones past retention', () => {
     const s = store();
     s.insertPlan({ planId: 'p1', runId: 'r1', sessionKey: 'agent:main:main', goal: 'g', createdAt: 0 }, [newJob('t2', { planId: 'p1', position: 1 }), newJob('t1', { planId: 'p1', position: 0 })], 0);
@@ -177,8 +194,8 @@ describe('JobStore state machine', () => {
       s.claim(id, 0);
       s.complete(id, null, 10);
     }
-    expect(s.prune(5)).toBe(0);
-    expect(s.prune(20)).toBe(2);
+    expect(s.prune(5, 100)).toEqual({ jobs: 0, more: false });
+    expect(s.prune(20, 100)).toEqual({ jobs: 2, more: false });
     expect(s.plan('p1')).toBeUndefined();
   });
 });
