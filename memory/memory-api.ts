@@ -10,6 +10,7 @@
  * - forget: purges text and index entries (forget-store.ts), removes the items from RAM contexts (a run
  *   holding one keeps what it already has until it ends), logs an audit line naming who forgot what.
  */
+import { setImmediate } from 'node:timers/promises';
 import type { MemoryItem } from '../protocol/methods/memory.js';
 import type { MemoryId } from './ids.js';
 import type { MemoryRecord } from './memory-types.js';
@@ -155,7 +156,7 @@ export class MemoryApi {
             .map((record) => record.id);
     const forgotten: { id: MemoryId; sessionKey: string }[] = [];
     for (let start = 0; start < ids.length; start += FORGET_BATCH) {
-      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (start > 0) await setImmediate();
       if (this.#memory.closed) break;
       const now = this.#now();
       forgotten.push(...store.transaction(() => store.memory.forget.purge(ids.slice(start, start + FORGET_BATCH), now)));

@@ -12,6 +12,7 @@
  * sessions in use, not every session ever seen. Every change is announced as a memory.event by the memory
  * service.
  */
+import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { MemoryService } from '../memory/memory-service.js';
 import type { ContextItem } from '../memory/memory-types.js';
@@ -103,7 +104,7 @@ export class MemoryManager {
           const { selected, forgotten } = this.#purgeExpired(kind, now() - days * DAY_MS);
           purged += forgotten;
           if (selected < RETENTION_BATCH || forgotten === 0) break;
-          await new Promise((resolve) => setImmediate(resolve));
+          await setImmediate();
           if (this.#controller.signal.aborted) return purged;
         }
       }

@@ -4,6 +4,7 @@
  * announced. Runs are keyed by runId = idempotencyKey.
  */
 import { createHash } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { GatewayError } from '../protocol/errors.js';
 import type { Store } from '../memory/store.js';
@@ -243,7 +244,7 @@ export class TurnService {
       const batch = this.#deps.store.idempotency.sweep(this.#deps.now(), SWEEP_BATCH);
       dropped += batch;
       if (batch < SWEEP_BATCH) break;
-      await new Promise((resolve) => setImmediate(resolve));
+      await setImmediate();
     }
     return dropped;
   }

@@ -4,6 +4,7 @@
  * opens (threads, timers, the pool); the job database belongs to the caller. `close()` stops the heartbeat,
  * aborts running attempts (they go back to pending and run after the next start) and ends the threads.
  */
+import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { IdentityService } from '../../identity/types.js';
 import { Brain } from '../brain/brain.js';
@@ -214,7 +215,7 @@ export class AgentRuntime {
         const batch = this.store.prune(before, PRUNE_BATCH);
         dropped += batch.jobs;
         more = batch.more;
-        if (more) await new Promise((resolve) => setImmediate(resolve));
+        if (more) await setImmediate();
       }
       if (dropped > 0) this.deps.logger.debug({ dropped }, 'finished jobs past their retention dropped');
     } catch (err) {
