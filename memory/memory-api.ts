@@ -166,16 +166,7 @@ export class MemoryApi {
       const present = context.items.filter((item) => gone.has(item.id)).map((item) => item.id);
       if (present.length > 0) void context.forget(present, 'forgotten');
     }
-    const bySession = new Map<string, MemoryId[]>();
-    for (const { id, sessionKey } of forgotten) {
-      const list = bySession.get(sessionKey);
-      if (list === undefined) bySession.set(sessionKey, [id]);
-      else list.push(id);
-    }
-    const now = this.#now();
-    for (const [sessionKey, sessionIds] of bySession) {
-      this.#memory.emit({ sessionKey, op: 'forget', ids: sessionIds, reason: 'forgotten', ts: now }, `conn:${actor.connId} client:${actor.clientId}`);
-    }
+    this.#memory.emitForgotten(forgotten, 'forgotten', `conn:${actor.connId} client:${actor.clientId}`, this.#now());
     this.#logger.info(
       { audit: 'memory.forget', connId: actor.connId, clientId: actor.clientId, requested: selection, ids: [...gone], count: gone.size },
       'memory forgotten',

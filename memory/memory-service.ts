@@ -106,6 +106,17 @@ export class MemoryService {
     for (const listener of this.#listeners) listener(event);
   }
 
+  /** Announces items the store forgot: one `forget` event per session, with their ids. */
+  emitForgotten(forgotten: readonly { id: MemoryId; sessionKey: string }[], reason: string, actor: string, ts: number): void {
+    const bySession = new Map<string, MemoryId[]>();
+    for (const { id, sessionKey } of forgotten) {
+      const ids = bySession.get(sessionKey);
+      if (ids === undefined) bySession.set(sessionKey, [id]);
+      else ids.push(id);
+    }
+    for (const [sessionKey, ids] of bySession) this.emit({ sessionKey, op: 'forget', ids, reason, ts }, actor);
+  }
+
   /** The session's active context, built on first use; a new sessionId (reset) starts a new one. */
   context(sessionKey: string, sessionId: string): SessionContext {
     const entry = this.#entries.get(sessionKey);

@@ -123,13 +123,7 @@ export class MemoryManager {
     const ids = store.memory.forget.expired(kind, before, RETENTION_BATCH);
     if (ids.length === 0) return { selected: 0, forgotten: 0 };
     const forgotten = store.transaction(() => store.memory.forget.purge(ids, now(), { cascade: false }));
-    const bySession = new Map<string, string[]>();
-    for (const { id, sessionKey } of forgotten) {
-      const list = bySession.get(sessionKey);
-      if (list === undefined) bySession.set(sessionKey, [id]);
-      else list.push(id);
-    }
-    for (const [sessionKey, sessionIds] of bySession) memory.emit({ sessionKey, op: 'forget', ids: sessionIds, reason: 'retention', ts: now() }, 'retention');
+    memory.emitForgotten(forgotten, 'retention', 'retention', now());
     return { selected: ids.length, forgotten: forgotten.length };
   }
 
