@@ -73,7 +73,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   registerHttpRoutes(app, services, () => closing);
   if (config.controlUiDir !== undefined) await registerControlUi(app, config.controlUiDir);
-  const periodic = startPeriodic(services, broadcaster, logger);
+  const periodic = startPeriodic(services, broadcaster);
 
   let closed: Promise<void> | undefined;
   const close = (reason = 'gateway shutting down'): Promise<void> => {

@@ -1,5 +1,4 @@
 /** The gateway's clocks: tick and health events, WebSocket liveness pings, idempotency sweeps. */
-import type { Logger } from 'pino';
 import { CLOSES } from '../protocol/errors.js';
 import type { Broadcaster } from './broadcaster.js';
 import type { GatewayServices } from './services.js';
@@ -13,10 +12,8 @@ export interface Periodic {
   stop(): void;
 }
 
-export function startPeriodic(services: GatewayServices, broadcaster: Broadcaster, logger: Logger): Periodic {
+export function startPeriodic(services: GatewayServices, broadcaster: Broadcaster): Periodic {
   const { config } = services;
-  /** A sweep goes on over several event-loop turns; the next tick does not start another meanwhile. */
-  let sweeping = false;
   const timers = [
     setInterval(() => broadcaster.broadcast('tick', { ts: services.now() }), config.tickIntervalMs),
     setInterval(() => {
@@ -35,17 +32,7 @@ export function startPeriodic(services: GatewayServices, broadcaster: Broadcaste
         conn.ws.ping();
       }
     }, config.pingIntervalMs),
-    setInterval(() => {
-      if (sweeping) return;
-      sweeping = true;
-      services.turns
-        .sweep()
-        .then((dropped) => {
-          if (dropped > 0) logger.debug({ dropped }, 'expired idempotency records dropped');
-        })
-        .catch((err: unknown) => logger.warn({ err }, 'idempotency sweep failed'))
-        .finally(() => (sweeping = false));
-    }, IDEMPOTENCY_SWEEP_INTERVAL_MS),
+    setInterval(() => void services.turns.sweep(), IDEMPOTENCY_SWEEP_INTERVAL_MS),
   ];
   for (const timer of timers) timer.unref();
   return { stop: () => timers.forEach(clearInterval) };
