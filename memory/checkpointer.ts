@@ -111,6 +111,11 @@ const __name = (f) => f;
 
 const localRequire = createRequire(import.meta.url);
 
+/** Commits between two reads of the WAL's size while the thread reports nothing (a stat each, ~2 µs). */
+const STALL_CHECK_COMMITS = 64;
+const WAL_HEADER_BYTES = 32;
+const WAL_FRAME_HEADER_BYTES = 24;
+
 export class WalCheckpointer {
   readonly #db: Db;
   readonly #path: string;
@@ -119,6 +124,9 @@ export class WalCheckpointer {
   readonly #flags = new Int32Array(new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT));
   /** The thread's round the writer last finished a WAL cycle after. */
   #tailRound = -1;
+  /** Commits since the last copy here with no new round from the thread. */
+  #stalledCommits = 0;
+  #pageSize: number | undefined;
   #watch: NodeJS.Timeout | undefined;
   #thread: Worker | undefined;
   #closed = false;
@@ -178,11 +186,33 @@ export class WalCheckpointer {
   afterCommit(): void {
     if (this.#thread === undefined) return;
     const round = Atomics.load(this.#flags, SLOT.ROUND);
-    if (round === this.#tailRound) return;
+    if (round === this.#tailRound) {
+      // No report from the thread since the last copy here: it may not be getting a core. The hard limit must
+      // hold anyway, so every STALL_CHECK_COMMITS commits the WAL's length is read from the file itself.
+      this.#stalledCommits += 1;
+      if (this.#stalledCommits % STALL_CHECK_COMMITS === 0 && this.#walFrames() >= this.#options.hardLimitFrames) this.#copyTail();
+      return;
+    }
     const log = Atomics.load(this.#flags, SLOT.LOG);
     const behind = log - Atomics.load(this.#flags, SLOT.COPIED);
     if (log < this.#options.restartAtFrames || (behind > this.#options.tailFrames && log < this.#options.hardLimitFrames)) return;
     this.#tailRound = round;
+    this.#copyTail();
+  }
+
+  /** Frames in the WAL file, from its size (0 when it cannot be read). */
+  #walFrames(): number {
+    try {
+      this.#pageSize ??= Number(this.#db.pragma('page_size', { simple: true }));
+      return Math.max(0, statSync(`${this.#path}-wal`).size - WAL_HEADER_BYTES) / (this.#pageSize + WAL_FRAME_HEADER_BYTES);
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Copies what is left of the WAL into the database here; the next write then restarts the WAL. */
+  #copyTail(): void {
+    this.#stalledCommits = 0;
     try {
       // PASSIVE: when the thread holds the checkpoint lock this returns at once (busy); a later commit tries again.
       this.#db.pragma('wal_checkpoint(PASSIVE)');
