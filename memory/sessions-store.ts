@@ -62,8 +62,11 @@ export class SessionsStore {
   constructor(db: Db) {
     this.#db = db;
     this.#get = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE key = ?');
-    this.#insert = db.prepare(
-      'INSERT INTO sessions (key, agent_id, session_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+    // A key used before may still have messages (a delete that kept its transcript, or whose purge is under
+    // way): the new session's seqs go on after them, as the (session_key, seq) uniqueness needs.
+    this.#insert = db.prepare<[{ key: string; agentId: string; sessionId: string; now: number }]>(
+      `INSERT INTO sessions (key, agent_id, session_id, created_at, updated_at, next_seq)
+       VALUES (@key, @agentId, @sessionId, @now, @now, coalesce((SELECT max(seq) + 1 FROM messages WHERE session_key = @key), 1))`,
     );
     this.#setSettings = db.prepare('UPDATE sessions SET settings = ?, updated_at = ? WHERE key = ?');
     this.#reset = db.prepare(
@@ -99,7 +102,7 @@ export class SessionsStore {
   ensure(key: string, agentId: string, now: number): { session: SessionRecord; created: boolean } {
     const existing = this.get(key);
     if (existing !== undefined) return { session: existing, created: false };
-    this.#insert.run(key, agentId, randomUUID(), now, now);
+    this.#insert.run({ key, agentId, sessionId: randomUUID(), now });
     return { session: this.get(key) as SessionRecord, created: true };
   }
 

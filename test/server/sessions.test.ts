@@ -235,6 +235,20 @@ describe('sessions.delete', () => {
     expect(resultOf(await c.request('sessions.delete', { key: 'doomed-never' }), 'sessions.delete').deleted).toBe(false);
   });
 
+  it('lets the key be used again, also when the transcript was kept', async () => {
+    const gw = await startTestGateway();
+    const c = await admin(gw);
+    for (const deleteTranscript of [false, true]) {
+      const key = `again-${deleteTranscript}`;
+      await runTurn(c, key, `${key}-1`, 'before the delete');
+      expect(resultOf(await c.request('sessions.delete', { key, deleteTranscript }), 'sessions.delete').deleted).toBe(true);
+      await runTurn(c, key, `${key}-2`, 'after the delete');
+      const { messages } = await history(c, key);
+      expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+      expect(JSON.stringify(messages[0])).toContain('after the delete');
+    }
+  });
+
   it('with archivedOnly deletes only an archived session', async () => {
     const gw = await startTestGateway();
     const c = await admin(gw);
