@@ -214,5 +214,23 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 6,
+    name: 'memory_items_fts_delete keeps last_n below reusable rowids',
+    // memory_items.n is a plain rowid: when the newest rows are deleted (sessions.delete of the latest
+    // session), the next inserts take the same n again. Those were at or below last_n, so the catch-up took
+    // them for indexed and recall never found them. Deleting at or above last_n now lowers it to the
+    // highest n left, so a reused n is above it again. One trigger: the index row must go first, while
+    // old.n is still at or below last_n.
+    sql: `
+      DROP TRIGGER memory_items_fts_delete;
+      CREATE TRIGGER memory_items_fts_delete AFTER DELETE ON memory_items BEGIN
+        DELETE FROM memory_fts WHERE rowid = old.n AND old.n <= (SELECT last_n FROM memory_index_state WHERE id = 1);
+        UPDATE memory_index_state SET last_n = min(last_n, (SELECT coalesce(max(n), 0) FROM memory_items))
+        WHERE id = 1 AND old.n >= last_n;
+      END;
+      UPDATE memory_index_state SET last_n = min(last_n, (SELECT coalesce(max(n), 0) FROM memory_items)) WHERE id = 1;
+    `,
+  },
 ];
 

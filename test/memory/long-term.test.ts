@@ -63,6 +63,18 @@ describe('long-term memory', () => {
     expect(items.map((item) => item.id)).toEqual([newer.id, older.id]);
   });
 
+  it('finds items stored after the newest ones were deleted (their rowids are taken again)', () => {
+    const f = memoryFixture();
+    f.say(KEY, 'user', 'apple banana');
+    f.say('agent:main:gone', 'user', 'cherry durian');
+    f.say('agent:main:gone', 'user', 'cherry elder');
+    expect(f.api.query({ text: 'cherry', limit: 10 }, undefined).items).toHaveLength(2);
+    f.store.transaction(() => f.store.memory.items.deleteSession('agent:main:gone'));
+    const later = [f.say(KEY, 'user', 'zebra fig'), f.say(KEY, 'user', 'zebra grape')];
+    expect(f.api.query({ text: 'zebra', limit: 10 }, undefined).items.map((item) => item.id).sort()).toEqual(later.map((m) => m.id).sort());
+    expect(f.api.query({ text: 'cherry', limit: 10 }, undefined).items).toEqual([]);
+  });
+
   it('query filters by kinds, session and time, pages with a cursor, newest first', () => {
     const f = memoryFixture();
     const ids = Array.from({ length: 5 }, (_, i) => f.say(KEY, 'user', `message ${i}`).id);

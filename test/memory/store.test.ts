@@ -116,6 +116,23 @@ describe('openDatabase', () => {
     expect(store.sessions.recent(5).map((session) => session.key)).toEqual(['agent:ops:c', 'agent:main:a']);
   });
 
+  it('upgrades a database made before migration 6: rows whose rowid was freed by a delete get indexed', () => {
+    const dataDir = tempDir('brainstem-upgrade-');
+    const before = openDatabase(join(dataDir, DATABASE_FILE), undefined, { migrations: MIGRATIONS.filter((m) => m.version < 6) });
+    const insert = before.prepare(
+      "INSERT INTO memory_items (n, id, session_key, session_id, scope, kind, text, state, created_at, updated_at) VALUES (?, ?, 'agent:main:main', 's1', 1, 'turn', ?, 'active', 1, 1)",
+    );
+    insert.run(1, newMemoryId(1), 'kept words');
+    // Rows 2 and 3 were indexed, then deleted: last_n stayed above the highest row left.
+    before.prepare('UPDATE memory_index_state SET last_n = 3').run();
+    before.close();
+    const store = openStore(dataDir);
+    onFinished(() => store.close());
+    store.memory.items.insert({ id: newMemoryId(), sessionKey: MAIN, sessionId: 's1', kind: 'turn', role: 'user', text: 'fresh words', tokens: 2, state: 'active', createdAt: 2, updatedAt: 2, summarizedBy: undefined, summaryOf: undefined, document: undefined });
+    expect(store.transaction(() => store.memory.index.catchUp())).toBe(1);
+    expect(store.memory.recall.search('fresh', {}, { candidates: 10, halfLifeMs: 1, now: 2 })).toHaveLength(1);
+  });
+
   it('rolls a failing migration back whole and does not record it', () => {
     const path = join(tempDir('brainstem-db-'), 'test.db');
     const migrations: Migration[] = [
