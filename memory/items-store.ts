@@ -5,6 +5,7 @@
  */
 import type { Db } from './db.js';
 import type { MemoryId } from './ids.js';
+import { notPurged } from './purge-store.js';
 import type { ContextItem, DocumentRef, ItemKind, ItemRole, ItemState, MemoryRecord, SummaryDraft } from './memory-types.js';
 import { countTokens } from './tokens.js';
 
@@ -77,7 +78,6 @@ export class ItemsStore {
   readonly #documentTail;
   readonly #documentPaths;
   readonly #updateDocument;
-  readonly #deleteSession;
 
   constructor(db: Db) {
     this.#scopeGet = db.prepare<[string], { scope: number }>('SELECT scope FROM memory_scopes WHERE session_key = ?');
@@ -85,7 +85,7 @@ export class ItemsStore {
     this.#insert = db.prepare(
       `INSERT INTO memory_items (${COLUMNS}, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.#get = db.prepare<[string], ItemRow>(`SELECT ${COLUMNS} FROM memory_items WHERE id = ?`);
+    this.#get = db.prepare<[string], ItemRow>(`SELECT ${COLUMNS} FROM memory_items m WHERE id = ? AND ${notPurged('m')}`);
     this.#setState = db.prepare(
       "UPDATE memory_items SET state = ?, summarized_by = ?, updated_at = ? WHERE id = ? AND state != 'forgotten'",
     );
@@ -111,12 +111,6 @@ export class ItemsStore {
     this.#documentPaths = db.prepare<[string], { path: string }>(
       "SELECT DISTINCT doc_path AS path FROM memory_items WHERE session_key = ? AND kind = 'document' AND state != 'forgotten' ORDER BY doc_path",
     );
-    this.#deleteSession = [
-      db.prepare('DELETE FROM memory_items WHERE session_key = ?'),
-      db.prepare('DELETE FROM summaries WHERE session_key = ?'),
-      db.prepare('DELETE FROM ram_snapshots WHERE session_key = ?'),
-      db.prepare('DELETE FROM events WHERE session_key = ?'),
-    ];
     this.#updateDocument = db.prepare(
       "UPDATE memory_items SET text = ?, tokens = NULL, doc_hash = ?, updated_at = ?, state = CASE WHEN state = 'forgotten' THEN 'evicted' ELSE state END WHERE id = ?",
     );
@@ -205,6 +199,7 @@ export class ItemsStore {
     for (const id of sources) this.#setState.run('summarized', summary.id, now, id);
   }
 
+  /** The item, unless its session was deleted (it waits to be purged). */
   get(id: MemoryId): MemoryRecord | undefined {
     const row = this.#get.get(id);
     return row === undefined ? undefined : toRecord(row);
@@ -255,11 +250,6 @@ export class ItemsStore {
   /** New text for a document chunk (same id); a forgotten chunk comes back as evicted; tokens counted on LOAD. */
   updateDocument(id: MemoryId, text: string, hash: string, now: number): void {
     this.#updateDocument.run(text, hash, now, id);
-  }
-
-  /** Deletes every memory row of a session (items, summaries, snapshot, event log): sessions.delete with its transcript. */
-  deleteSession(sessionKey: string): void {
-    for (const statement of this.#deleteSession) statement.run(sessionKey);
   }
 }
 

@@ -232,5 +232,19 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE memory_index_state SET last_n = min(last_n, (SELECT coalesce(max(n), 0) FROM memory_items)) WHERE id = 1;
     `,
   },
+  {
+    version: 7,
+    name: 'purges',
+    // Sessions deleted with their transcript whose rows are still being removed, with the bounds of what
+    // existed at the delete (purge-store.ts): one row per key, a later delete of the key raises the bounds.
+    sql: `
+      CREATE TABLE purges (
+        session_key  TEXT PRIMARY KEY,
+        below_seq    INTEGER NOT NULL,
+        through_id   TEXT NOT NULL,
+        requested_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 

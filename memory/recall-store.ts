@@ -11,6 +11,7 @@ import type { ItemsStore } from './items-store.js';
 import { toRecord, type ItemRow } from './items-store.js';
 import { bm25Scores, estimateDf, idf, tokenize } from './bm25.js';
 import type { MemoryRecord } from './memory-types.js';
+import { notPurged, type PurgeStore } from './purge-store.js';
 
 /** The kinds memory.query filters on: tombstones are summarized or forgotten turns and documents, forgotten summaries. */
 export type WireKind = 'turn' | 'summary' | 'tombstone' | 'document';
@@ -75,12 +76,14 @@ function where(filter: ItemFilter, args: (string | number)[]): string[] {
 export class RecallStore {
   readonly #db: Db;
   readonly #items: ItemsStore;
+  readonly #purges: PurgeStore;
   readonly #matches;
   readonly #maxRow;
 
-  constructor(db: Db, items: ItemsStore) {
+  constructor(db: Db, items: ItemsStore, purges: PurgeStore) {
     this.#db = db;
     this.#items = items;
+    this.#purges = purges;
     // FTS5 yields matches in rowid order, so the newest N cost N rows whatever the store's size.
     this.#matches = db.prepare<[string, number], { rowid: number }>('SELECT rowid FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rowid DESC LIMIT ?');
     this.#maxRow = db.prepare<[], { n: number | null }>('SELECT max(n) AS n FROM memory_items');
@@ -109,6 +112,8 @@ export class RecallStore {
     const scan = `SELECT n, id, kind, state, created_at FROM memory_items ${scanned.length === 0 ? '' : `WHERE ${scanned.join(' AND ')}`} ORDER BY id DESC LIMIT ?`;
     const args: (string | number)[] = [...scanArgs, scanMax];
     const clauses = where({ ...filter, sessionKey: undefined }, args);
+    // Items of deleted sessions wait for their purge hidden (a lookup per row scanned: only while one waits).
+    if (this.#purges.pending()) clauses.push(notPurged('r'));
     const sql = `SELECT ${PAGE_COLUMNS} FROM (${scan}) m JOIN memory_items r ON r.n = m.n ${clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`} ORDER BY m.id DESC LIMIT ?`;
     const records = this.#db.prepare<(string | number)[], ItemRow>(sql).all(...args, limit).map(toRecord);
     if (records.length === limit || clauses.length === 0) return { records, scannedTo: undefined };
@@ -137,7 +142,8 @@ export class RecallStore {
     const args: (string | number)[] = [JSON.stringify(candidates)];
     const clauses = where({ ...filter, sessionKey: undefined }, args);
     // Scoring needs only the text and the time; whole rows are read for the best `top` alone.
-    const sql = `SELECT m.id, m.text, m.created_at FROM memory_items m WHERE m.n IN (SELECT value FROM json_each(?))${clauses.length === 0 ? '' : ` AND ${clauses.join(' AND ')}`}`;
+    clauses.push(notPurged('m'));
+    const sql = `SELECT m.id, m.text, m.created_at FROM memory_items m WHERE m.n IN (SELECT value FROM json_each(?)) AND ${clauses.join(' AND ')}`;
     const rows = this.#db.prepare<(string | number)[], { id: string; text: string; created_at: number }>(sql).all(...args);
     const rowCount = this.#maxRow.get()?.n ?? 0;
     const termIdf = new Map(terms.map((term) => {

@@ -68,6 +68,7 @@ export class ResilientStore implements Store {
   readonly runs: StoreParts['runs'];
   readonly idempotency: StoreParts['idempotency'];
   readonly turns: StoreParts['turns'];
+  readonly purges: StoreParts['purges'];
   readonly memory: StoreParts['memory'];
   readonly #options: ResilientOptions;
   readonly #listeners = new Set<(health: StoreHealth) => void>();
@@ -87,6 +88,7 @@ export class ResilientStore implements Store {
     this.runs = part('runs');
     this.idempotency = part('idempotency');
     this.turns = part('turns');
+    this.purges = part('purges');
     this.memory = {
       items: this.#forward(() => this.#backend.parts.memory.items),
       recall: this.#forward(() => this.#backend.parts.memory.recall),

@@ -56,7 +56,6 @@ export class RunsStore {
   readonly #get;
   readonly #end;
   readonly #open;
-  readonly #deleteSession;
 
   constructor(db: Db) {
     // runId = idempotencyKey: once a key's record has expired the key is a new request, and its ended run
@@ -75,7 +74,6 @@ export class RunsStore {
          stop_reason = ?, usage = ? WHERE run_id = ? AND status IN ('queued', 'running')`,
     );
     this.#open = db.prepare<[], RunRow>("SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at");
-    this.#deleteSession = db.prepare('DELETE FROM runs WHERE session_key = ?');
   }
 
   /** Adds a queued run; replaces an ended run with the same id; throws when that run is still open. */
@@ -101,9 +99,5 @@ export class RunsStore {
   /** Runs not yet ended, oldest first (after a crash: the ones to mark interrupted). */
   open(): RunRecord[] {
     return this.#open.all().map(toRecord);
-  }
-
-  deleteSession(sessionKey: string): void {
-    this.#deleteSession.run(sessionKey);
   }
 }

@@ -9,6 +9,7 @@ import { ForgetStore } from './forget-store.js';
 import { IdempotencyStore } from './idempotency-store.js';
 import { IndexStore } from './index-store.js';
 import { ItemsStore } from './items-store.js';
+import { PurgeStore } from './purge-store.js';
 import { RecallStore } from './recall-store.js';
 import { ResilientStore, type ResilientOptions } from './resilient-store.js';
 import { RunsStore } from './runs-store.js';
@@ -36,6 +37,7 @@ export interface StoreParts {
   readonly runs: RunsStore;
   readonly idempotency: IdempotencyStore;
   readonly turns: TurnStore;
+  readonly purges: PurgeStore;
   readonly memory: MemoryTables;
 }
 
@@ -78,6 +80,7 @@ export function createParts(db: Db, indexMemory: boolean): StoreParts {
   const runs = new RunsStore(db);
   const idempotency = new IdempotencyStore(db);
   const turns = new TurnStore(db, { sessions, transcript, runs, idempotency });
-  const memory = { items, recall: new RecallStore(db, items), snapshots: new SnapshotStore(db), forget: new ForgetStore(db, items), index: new IndexStore(db) };
-  return { sessions, transcript, runs, idempotency, turns, memory };
+  const purges = new PurgeStore(db);
+  const memory = { items, recall: new RecallStore(db, items, purges), snapshots: new SnapshotStore(db), forget: new ForgetStore(db, items), index: new IndexStore(db) };
+  return { sessions, transcript, runs, idempotency, turns, purges, memory };
 }

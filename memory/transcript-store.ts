@@ -47,7 +47,6 @@ export class TranscriptStore {
   readonly #after;
   readonly #count;
   readonly #compact;
-  readonly #deleteSession;
   readonly #upTo;
   readonly #items: ItemsStore | undefined;
 
@@ -79,7 +78,6 @@ export class TranscriptStore {
       `UPDATE messages SET compacted = 1 WHERE session_key = ? AND session_id = ? AND compacted = 0 AND seq <= (
          SELECT seq FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
     );
-    this.#deleteSession = db.prepare('DELETE FROM messages WHERE session_key = ?');
     this.#upTo = db.prepare<[string, string, number, number], MessageRow>(
       'SELECT * FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 AND seq <= ? ORDER BY seq DESC LIMIT ?',
     );
@@ -163,9 +161,5 @@ export class TranscriptStore {
   /** Hides all but the newest `keep` live messages from history; returns how many were hidden. */
   compact(sessionKey: string, sessionId: string, keep: number): number {
     return this.#compact.run(sessionKey, sessionId, sessionKey, sessionId, keep).changes;
-  }
-
-  deleteSession(sessionKey: string): number {
-    return this.#deleteSession.run(sessionKey).changes;
   }
 }

@@ -18,6 +18,7 @@ interface TableSpec {
 /** Every table whose rows are written back, parents first. */
 export const WRITE_BACK_TABLES: readonly TableSpec[] = [
   { table: 'sessions', key: 'key' },
+  { table: 'purges', key: 'session_key' },
   { table: 'runs', key: 'run_id' },
   { table: 'idempotency', key: 'key' },
   { table: 'messages', key: 'id' },

@@ -84,6 +84,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       await turns.close(config.shutdownGraceMs);
       await agent?.close();
       stopAgentEvents?.();
+      services.sessions.close();
       memory.close();
       periodic.stop();
       stopProjecting();

@@ -108,7 +108,7 @@ export function buildServices(deps: GatewayDeps): Runtime {
     config,
     store,
     turns,
-    sessions: new SessionService(store, turns, events, now, memory.service),
+    sessions: new SessionService(store, turns, events, now, memory.service, logger),
     memory,
     agent,
     identity: deps.identity,
@@ -129,5 +129,7 @@ export function buildServices(deps: GatewayDeps): Runtime {
     extensions: offeredExtensions(config),
     lastHeartbeat: null,
   };
+  // A purge a previous process left unfinished goes on (nothing happens when none is pending).
+  void services.sessions.purge();
   return { services, events, hardening };
 }

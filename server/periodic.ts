@@ -1,4 +1,4 @@
-/** The gateway's clocks: tick and health events, WebSocket liveness pings, idempotency sweeps. */
+/** The gateway's clocks: tick and health events, WebSocket liveness pings, idempotency sweeps, purge retries. */
 import { CLOSES } from '../protocol/errors.js';
 import type { Broadcaster } from './broadcaster.js';
 import type { GatewayServices } from './services.js';
@@ -6,6 +6,9 @@ import { healthSnapshot } from './snapshots.js';
 
 /** How often expired idempotency records are dropped, in ms. */
 export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 60_000;
+
+/** How often a purge of deleted sessions that failed (or was left by a restart) is tried again, in ms. */
+export const PURGE_RETRY_INTERVAL_MS = 60_000;
 
 export interface Periodic {
   /** Stops every timer; safe to call twice. */
@@ -33,6 +36,7 @@ export function startPeriodic(services: GatewayServices, broadcaster: Broadcaste
       }
     }, config.pingIntervalMs),
     setInterval(() => void services.turns.sweep(), IDEMPOTENCY_SWEEP_INTERVAL_MS),
+    setInterval(() => void services.sessions.purge(), PURGE_RETRY_INTERVAL_MS),
   ];
   for (const timer of timers) timer.unref();
   return { stop: () => timers.forEach(clearInterval) };

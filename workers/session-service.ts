@@ -2,6 +2,8 @@
  * Session-level operations: look up or create, patch settings, reset (new sessionId), delete, compact, and
  * inject an assistant message. Operations that end a transcript's life abort the session's runs first.
  */
+import { setImmediate } from 'node:timers/promises';
+import type { Logger } from 'pino';
 import { GatewayError } from '../protocol/errors.js';
 import type { MemoryService } from '../memory/memory-service.js';
 import type { Store } from '../memory/store.js';
@@ -13,7 +15,13 @@ import type { TurnService } from './turn-service.js';
 /** Live transcript messages `sessions.compact` keeps when the request does not say. */
 export const COMPACT_DEFAULT_KEEP = 400;
 
+/** Rows of a deleted session removed per table and transaction. */
+export const PURGE_BATCH = 200;
+
 export class SessionService {
+  #purging: Promise<number> | undefined;
+  #closed = false;
+
   constructor(
     private readonly store: Store,
     private readonly turns: TurnService,
@@ -21,6 +29,7 @@ export class SessionService {
     private readonly now: () => number,
     /** The active contexts: a reset or delete takes the session's context out of RAM; inject adds to it. */
     private readonly memory: MemoryService,
+    private readonly logger: Pick<Logger, 'debug' | 'warn'>,
   ) {}
 
   get(key: string): SessionRecord | undefined {
@@ -53,7 +62,10 @@ export class SessionService {
     return next;
   }
 
-  /** Deletes a session (and its transcript unless told to keep it); with `archivedOnly`, only an archived one. */
+  /**
+   * Deletes a session (and its transcript unless told to keep it); with `archivedOnly`, only an archived one.
+   * The transcript and memory rows are hidden at once and removed in the background (`purge`).
+   */
   delete(key: string, options: { deleteTranscript: boolean; archivedOnly: boolean }): boolean {
     const current = this.store.sessions.get(key);
     if (current === undefined) return false;
@@ -61,14 +73,48 @@ export class SessionService {
     this.turns.abort(key, { clearQueued: true });
     this.store.transaction(() => {
       this.store.sessions.delete(key);
-      if (options.deleteTranscript) {
-        this.store.transcript.deleteSession(key);
-        this.store.memory.items.deleteSession(key);
-      }
+      if (options.deleteTranscript) this.store.purges.request(key, this.now());
     });
     this.memory.drop(key, 'session-deleted');
     this.#changed(key, current.agentId, 'deleted');
+    if (options.deleteTranscript) void this.purge();
     return true;
+  }
+
+  /**
+   * Removes the rows deleted sessions left (memory/purge-store.ts), PURGE_BATCH a table per transaction with
+   * the event loop free between two and before the first (the delete's answer goes out first); stops when
+   * the service closes, and goes on after a restart. A purge going on is joined. Resolves with the rows removed.
+   */
+  purge(): Promise<number> {
+    this.#purging ??= this.#purgeAll();
+    return this.#purging;
+  }
+
+  /** Stops purging between two batches (what is left goes on after the next start); safe to call twice. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  async #purgeAll(): Promise<number> {
+    let removed = 0;
+    try {
+      let more = true;
+      while (more) {
+        await setImmediate();
+        if (this.#closed) break;
+        const step = this.store.transaction(() => this.store.purges.step(PURGE_BATCH));
+        removed += step.removed;
+        more = step.more;
+      }
+      if (removed > 0) this.logger.debug({ removed }, 'deleted sessions purged');
+    } catch (err) {
+      this.logger.warn({ err, removed }, 'purging deleted sessions failed; tried again within a minute');
+    } finally {
+      // After an await, never in the call that set it: a delete from now on starts a new pass.
+      this.#purging = undefined;
+    }
+    return removed;
   }
 
   /** Keeps the newest `keep` live messages in the history; older ones stay stored but hidden. */

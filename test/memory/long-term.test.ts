@@ -69,7 +69,8 @@ describe('long-term memory', () => {
     f.say('agent:main:gone', 'user', 'cherry durian');
     f.say('agent:main:gone', 'user', 'cherry elder');
     expect(f.api.query({ text: 'cherry', limit: 10 }, undefined).items).toHaveLength(2);
-    f.store.transaction(() => f.store.memory.items.deleteSession('agent:main:gone'));
+    f.store.transaction(() => f.store.purges.request('agent:main:gone', Date.now()));
+    expect(f.store.transaction(() => f.store.purges.step(100))).toEqual({ removed: 4, more: false });
     const later = [f.say(KEY, 'user', 'zebra fig'), f.say(KEY, 'user', 'zebra grape')];
     expect(f.api.query({ text: 'zebra', limit: 10 }, undefined).items.map((item) => item.id).sort()).toEqual(later.map((m) => m.id).sort());
     expect(f.api.query({ text: 'cherry', limit: 10 }, undefined).items).toEqual([]);

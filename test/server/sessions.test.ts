@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { Store } from '../../memory/store.js';
+import { PURGE_BATCH } from '../../workers/session-service.js';
 import { LOCAL_REPLY_PREFIX } from '../../workers/providers/local.js';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
 import { RawClient, payloadOf, resultOf } from '../helpers/raw-client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { isChat, runTurn } from '../helpers/turns.js';
 
 const ADMIN = ['operator.admin'];
@@ -23,6 +26,17 @@ async function history(c: RawClient, sessionKey: string) {
 
 async function describeSession(c: RawClient, key: string) {
   return resultOf(await c.request('sessions.describe', { key }), 'sessions.describe').session;
+}
+
+/** Gives a session `count` stored messages at once (through the store: a long past, quickly). */
+function storeHistory(store: Store, key: string, count: number): string {
+  return store.transaction(() => {
+    const { session } = store.sessions.ensure(key, 'main', Date.now());
+    for (let i = 0; i < count; i++) {
+      store.transcript.append(key, session.sessionId, { role: i % 2 === 0 ? 'user' : 'assistant', content: `old line ${i}`, timestamp: Date.now() }, undefined);
+    }
+    return session.sessionId;
+  });
 }
 
 /** Creates sessions in order, with distinct updatedAt milliseconds. */
@@ -247,6 +261,35 @@ describe('sessions.delete', () => {
       expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
       expect(JSON.stringify(messages[0])).toContain('after the delete');
     }
+  });
+
+  it('answers at once and removes a long transcript in the background, batch by batch', async () => {
+    const gw = await startTestGateway();
+    const c = await admin(gw);
+    const oldSessionId = storeHistory(gw.store, 'agent:main:long', PURGE_BATCH * 5);
+    expect(resultOf(await c.request('sessions.delete', { key: 'long' }), 'sessions.delete').deleted).toBe(true);
+    // The key is usable while the purge goes on; the old lines are never shown again.
+    await runTurn(c, 'long', 'long-again', 'a new start');
+    expect((await history(c, 'long')).messages).toHaveLength(2);
+    await vi.waitFor(() => expect(gw.store.purges.pending()).toBe(false));
+    expect(gw.store.transcript.page('agent:main:long', oldSessionId, 10, 0).messages).toEqual([]);
+    expect((await history(c, 'long')).messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+  });
+
+  it('finishes a purge the previous process left after a restart', async () => {
+    const dataDir = tempDir('brainstem-purge-');
+    const first = await startTestGateway({ dataDir, autoClose: false });
+    const oldSessionId = storeHistory(first.store, 'agent:main:long', 50);
+    // As if the process died right after the delete's commit: the purge is recorded, nothing removed yet.
+    first.store.transaction(() => {
+      first.store.sessions.delete('agent:main:long');
+      first.store.purges.request('agent:main:long', Date.now());
+    });
+    await first.gateway.close('restart');
+    first.store.close();
+    const gw = await startTestGateway({ dataDir });
+    await vi.waitFor(() => expect(gw.store.purges.pending()).toBe(false));
+    expect(gw.store.transcript.page('agent:main:long', oldSessionId, 100, 0).messages).toEqual([]);
   });
 
   it('with archivedOnly deletes only an archived session', async () => {
