@@ -133,6 +133,22 @@ describe('openDatabase', () => {
     expect(store.memory.recall.search('fresh', {}, { candidates: 10, halfLifeMs: 1, now: 2 })).toHaveLength(1);
   });
 
+  it('keeps forgotten (emptied) items out of the full-text index and FTS5\'s delete-merge off (migration 8)', () => {
+    const { store, dataDir } = tempStore();
+    const item = (text: string) => ({ id: newMemoryId(), sessionKey: MAIN, sessionId: 's1', kind: 'turn' as const, role: 'user' as const, text, tokens: 2, state: 'evicted' as const, createdAt: 1, updatedAt: 1, summarizedBy: undefined, summaryOf: undefined, document: undefined });
+    const kept = item('kept words');
+    const gone = item('gone words');
+    store.memory.items.insert(kept);
+    store.memory.items.insert(gone);
+    store.transaction(() => store.memory.index.catchUp());
+    const db = rawDb(dataDir);
+    const tagged = () => db.prepare<[], { rowid: number }>("SELECT rowid FROM memory_fts WHERE memory_fts MATCH 'tags : s1'").all().length;
+    expect(tagged()).toBe(2);
+    store.transaction(() => store.memory.forget.purge([gone.id], 2));
+    expect(tagged()).toBe(1);
+    expect(db.prepare("SELECT v FROM memory_fts_config WHERE k = 'deletemerge'").get()).toEqual({ v: 0 });
+  });
+
   it('rolls a failing migration back whole and does not record it', () => {
     const path = join(tempDir('brainstem-db-'), 'test.db');
     const migrations: Migration[] = [
