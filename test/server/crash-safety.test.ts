@@ -1,10 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { DATABASE_FILE, openStore } from '../../memory/store.js';
 import type { MethodResult } from '../../protocol/registry.js';
 import { planClient, isEvent } from '../helpers/agent-plan.js';
 import { eventually } from '../helpers/jobs.js';
 import { RawClient, payloadOf, resultOf, type Frame } from '../helpers/raw-client.js';
 import { spawnGateway } from '../helpers/spawn-gateway.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { runTurn } from '../helpers/turns.js';
 
 const TOKEN = 'crash-token';
 const CLIENTS = 8;
@@ -96,4 +100,41 @@ describe('crash safety (SIGKILL under load, then restart on the same data dir)',
     expect(docs.items.filter((item) => item.text.includes('Ship the release'))).toHaveLength(1);
     expect(plan.tasks).toHaveLength(3);
   }, 120_000);
+
+  it('a session deleted just before a SIGKILL stays deleted: its purge goes on after the restart', async () => {
+    const dataDir = tempDir('brainstem-crash-');
+    const key = 'agent:main:doomed';
+    // A long past, written before the gateway starts: its purge takes over a hundred batches.
+    const store = openStore(dataDir);
+    store.transaction(() => {
+      const { session } = store.sessions.ensure(key, 'main', Date.now());
+      for (let i = 0; i < 20_000; i++) {
+        store.transcript.append(key, session.sessionId, { role: i % 2 === 0 ? 'user' : 'assistant', content: `archived line ${i}`, timestamp: Date.now() }, undefined);
+      }
+      store.memory.index.catchUp();
+    });
+    store.close();
+    const raw = new BetterSqlite3(join(dataDir, DATABASE_FILE));
+    onTestFinished(() => {
+      raw.close();
+    });
+    const left = (table: 'messages' | 'memory_items'): number =>
+      raw.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM ${table} WHERE session_key = ?`).get(key)?.n ?? 0;
+
+    const first = await spawnGateway({ dataDir, token: TOKEN });
+    const admin = await RawClient.connect(first.url, { token: TOKEN, scopes: ['operator.admin'] });
+    expect(resultOf(await admin.request('sessions.delete', { key: 'doomed' }), 'sessions.delete').deleted).toBe(true);
+    first.kill('SIGKILL');
+    await first.exited;
+    // Answered before the first batch: most of it was still stored when the process died.
+    expect(left('messages')).toBeGreaterThan(0);
+
+    const second = await spawnGateway({ dataDir, token: TOKEN });
+    const client = await RawClient.connect(second.url, { token: TOKEN, scopes: ['operator.admin'] });
+    expect(resultOf(await client.request('memory.query', { sessionKey: 'doomed', limit: 10 }), 'memory.query').items).toEqual([]);
+    expect(resultOf(await client.request('memory.query', { text: 'archived', limit: 10 }), 'memory.query').items).toEqual([]);
+    await eventually(() => left('messages') === 0 && left('memory_items') === 0, 30_000);
+    await runTurn(client, 'doomed', 'doomed-again', 'a new start');
+    expect((await history(client, key)).map((m) => m.role)).toEqual(['user', 'assistant']);
+  }, 60_000);
 });
