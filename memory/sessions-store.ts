@@ -63,10 +63,12 @@ export class SessionsStore {
     this.#db = db;
     this.#get = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE key = ?');
     // A key used before may still have messages (a delete that kept its transcript, or whose purge is under
-    // way): the new session's seqs go on after them, as the (session_key, seq) uniqueness needs.
+    // way): the new session's seqs go on after them, as the (session_key, seq) uniqueness needs, and its
+    // compactions start there.
     this.#insert = db.prepare<[{ key: string; agentId: string; sessionId: string; now: number }]>(
-      `INSERT INTO sessions (key, agent_id, session_id, created_at, updated_at, next_seq)
-       VALUES (@key, @agentId, @sessionId, @now, @now, coalesce((SELECT max(seq) + 1 FROM messages WHERE session_key = @key), 1))`,
+      `INSERT INTO sessions (key, agent_id, session_id, created_at, updated_at, next_seq, compacted_through)
+       SELECT @key, @agentId, @sessionId, @now, @now, last + 1, last
+       FROM (SELECT coalesce(max(seq), 0) AS last FROM messages WHERE session_key = @key)`,
     );
     this.#setSettings = db.prepare('UPDATE sessions SET settings = ?, updated_at = ? WHERE key = ?');
     this.#reset = db.prepare(

@@ -45,8 +45,12 @@ export class TranscriptStore {
   readonly #bump;
   readonly #page;
   readonly #after;
-  readonly #count;
-  readonly #compact;
+  readonly #compactedThrough;
+  readonly #live;
+  readonly #compactionPoint;
+  readonly #stepEnd;
+  readonly #hide;
+  readonly #advance;
   readonly #upTo;
   readonly #items: ItemsStore | undefined;
 
@@ -71,12 +75,26 @@ export class TranscriptStore {
     this.#after = db.prepare<[string, string, number, number], MessageRow>(
       'SELECT * FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 AND seq > ? ORDER BY seq LIMIT ?',
     );
-    this.#count = db.prepare<[string, string], { n: number }>(
-      'SELECT count(*) AS n FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0',
+    // Compaction hides a prefix of a session's seqs, up to sessions.compacted_through: the reads below start
+    // above it, so their cost follows what is live, not the history.
+    this.#compactedThrough = db.prepare<[string, string], { through: number }>(
+      'SELECT compacted_through AS through FROM sessions WHERE key = ? AND session_id = ?',
     );
-    this.#compact = db.prepare(
-      `UPDATE messages SET compacted = 1 WHERE session_key = ? AND session_id = ? AND compacted = 0 AND seq <= (
-         SELECT seq FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+    this.#live = db.prepare<[string, string, number], { n: number }>(
+      'SELECT count(*) AS n FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 AND seq > ?',
+    );
+    this.#compactionPoint = db.prepare<[string, string, number, number], { seq: number }>(
+      'SELECT seq FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 AND seq > ? ORDER BY seq DESC LIMIT 1 OFFSET ?',
+    );
+    this.#stepEnd = db.prepare<[string, string, number, number, number], { last: number | null }>(
+      `SELECT max(seq) AS last FROM (SELECT seq FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0
+         AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?)`,
+    );
+    this.#hide = db.prepare<[string, string, number, number]>(
+      'UPDATE messages SET compacted = 1 WHERE session_key = ? AND session_id = ? AND compacted = 0 AND seq > ? AND seq <= ?',
+    );
+    this.#advance = db.prepare<[number, string, string]>(
+      'UPDATE sessions SET compacted_through = max(compacted_through, ?) WHERE key = ? AND session_id = ?',
     );
     this.#upTo = db.prepare<[string, string, number, number], MessageRow>(
       'SELECT * FROM messages WHERE session_key = ? AND session_id = ? AND compacted = 0 AND seq <= ? ORDER BY seq DESC LIMIT ?',
@@ -143,9 +161,9 @@ export class TranscriptStore {
     return { messages: rows.reverse().map(toStored), more };
   }
 
-  /** Live (non-compacted) messages of the session id in all. Reads every one of them: not for a hot path. */
+  /** Live (non-compacted) messages of the session id in all: reads those above the last compaction. */
   count(sessionKey: string, sessionId: string): number {
-    return this.#count.get(sessionKey, sessionId)?.n ?? 0;
+    return this.#live.get(sessionKey, sessionId, this.#through(sessionKey, sessionId))?.n ?? 0;
   }
 
   /** Messages with seq greater than `afterSeq`, oldest first. */
@@ -158,8 +176,32 @@ export class TranscriptStore {
     return this.#upTo.all(sessionKey, sessionId, maxSeq, limit).reverse().map(toStored);
   }
 
-  /** Hides all but the newest `keep` live messages from history; returns how many were hidden. */
-  compact(sessionKey: string, sessionId: string, keep: number): number {
-    return this.#compact.run(sessionKey, sessionId, sessionKey, sessionId, keep).changes;
+  /**
+   * Where hiding all but the newest `keep` live messages ends: the seq of the newest one to hide, undefined when
+   * there are `keep` or fewer. Reads `keep + 1` messages.
+   */
+  compactionPoint(sessionKey: string, sessionId: string, keep: number): number | undefined {
+    return this.#compactionPoint.get(sessionKey, sessionId, this.#through(sessionKey, sessionId), keep)?.seq;
+  }
+
+  /**
+   * Hides the oldest `max` live messages up to seq `through` (from `compactionPoint`), oldest first, so what
+   * is hidden stays a prefix; returns how many. Call in a transaction; repeat until it returns less than `max`.
+   */
+  compactStep(sessionKey: string, sessionId: string, through: number, max: number): number {
+    const from = this.#through(sessionKey, sessionId);
+    const last = this.#stepEnd.get(sessionKey, sessionId, from, through, max)?.last ?? null;
+    if (last === null) return 0;
+    const hidden = this.#hide.run(sessionKey, sessionId, from, last).changes;
+    this.#advance.run(last, sessionKey, sessionId);
+    return hidden;
+  }
+
+  /**
+   * The last seq a compaction of the session hid. It holds for the session's current sessionId (whose messages
+   * all came after the previous ids' compactions); for an older sessionId, 0: its messages are read from the start.
+   */
+  #through(sessionKey: string, sessionId: string): number {
+    return this.#compactedThrough.get(sessionKey, sessionId)?.through ?? 0;
   }
 }

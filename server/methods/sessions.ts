@@ -117,9 +117,9 @@ export function sessionsHandlers(services: GatewayServices): HandlerGroup<Sessio
       services.audit.sessionsDelete(actorOf(ctx.conn), { key, deleted, deleteTranscript });
       return { ok: true as const, key, deleted, archived: [] };
     },
-    'sessions.compact': (params) => {
+    'sessions.compact': async (params) => {
       const { key } = resolve(params.key, params.agentId);
-      const { kept, removed } = services.sessions.compact(key, params.maxLines);
+      const { kept, removed } = await services.sessions.compact(key, params.maxLines);
       return { ok: true as const, key, compacted: removed > 0, kept, removed };
     },
   };

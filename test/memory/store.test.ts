@@ -62,6 +62,14 @@ function fill(store: Store, count: number): string {
 
 const seqs = (messages: { seq: number }[]): number[] => messages.map((m) => m.seq);
 
+/** sessions.compact at the store: the point, then steps of `batch`; returns how many messages were hidden. */
+function compactAll(store: Store, sessionId: string, keep: number, batch = 100): number {
+  const through = store.transcript.compactionPoint(MAIN, sessionId, keep);
+  let hidden = 0;
+  for (let step = batch; through !== undefined && step === batch; hidden += step) step = store.transcript.compactStep(MAIN, sessionId, through, batch);
+  return hidden;
+}
+
 describe('openDatabase', () => {
   it('records every migration in schema_migrations', () => {
     const { dataDir } = tempStore();
@@ -376,16 +384,22 @@ describe('TranscriptStore', () => {
   it('compacts all but the newest messages out of history and never reuses a seq', () => {
     const { store } = tempStore();
     const sessionId = fill(store, 5);
-    expect(store.transcript.compact(MAIN, sessionId, 2)).toBe(3);
+    const compact = (keep: number, batch = 100): number => compactAll(store, sessionId, keep, batch);
+    expect(compact(2)).toBe(3);
     expect(store.transcript.count(MAIN, sessionId)).toBe(2);
     expect(store.transcript.page(MAIN, sessionId, 2, 0).more).toBe(false);
     expect(seqs(store.transcript.page(MAIN, sessionId, 10, 0).messages)).toEqual([4, 5]);
     expect(seqs(store.transcript.after(MAIN, sessionId, 0, 10))).toEqual([4, 5]);
     expect(store.transcript.upTo(MAIN, sessionId, 3, 10)).toEqual([]);
-    expect(store.transcript.compact(MAIN, sessionId, 2)).toBe(0);
-    expect(store.transcript.compact(MAIN, sessionId, 10)).toBe(0);
+    expect(compact(2)).toBe(0);
+    expect(compact(10)).toBe(0);
     const next = store.transcript.append(MAIN, sessionId, user('m6', 200), undefined);
     expect(next.seq).toBe(6);
+    for (let i = 7; i <= 12; i++) store.transcript.append(MAIN, sessionId, user(`m${i}`, 200 + i), undefined);
+    // A step hides the oldest first, so what is hidden stays a prefix of the seqs; the count reads what is above it.
+    expect(compact(3, 2)).toBe(6);
+    expect(seqs(store.transcript.page(MAIN, sessionId, 20, 0).messages)).toEqual([10, 11, 12]);
+    expect(store.transcript.count(MAIN, sessionId)).toBe(3);
   });
 
   it('keeps the history of a reset session under its old id and starts the new one empty', () => {
@@ -398,6 +412,24 @@ describe('TranscriptStore', () => {
     expect(store.transcript.page(MAIN, reset.sessionId, 10, 0)).toEqual({ messages: [], more: false });
     expect(store.transcript.count(MAIN, oldId)).toBe(3);
     expect(store.transcript.append(MAIN, reset.sessionId, user('fresh', 600), undefined).seq).toBe(4);
+  });
+
+  it('compacts a reset session, and one made again under a used key, from where their own messages start', () => {
+    const { store } = tempStore();
+    const oldId = fill(store, 5);
+    expect(compactAll(store, oldId, 2)).toBe(3);
+    const reset = store.sessions.reset(MAIN, 500);
+    if (reset === undefined) throw new Error('session vanished');
+    for (let i = 6; i <= 9; i++) store.transcript.append(MAIN, reset.sessionId, user(`m${i}`, 100 + i), undefined);
+    expect(compactAll(store, reset.sessionId, 1)).toBe(3);
+    expect(store.transcript.count(MAIN, reset.sessionId)).toBe(1);
+    // The old id keeps what its own compaction left.
+    expect(store.transcript.count(MAIN, oldId)).toBe(2);
+    store.sessions.delete(MAIN);
+    const { session } = store.sessions.ensure(MAIN, 'main', 700);
+    store.transcript.append(MAIN, session.sessionId, user('again', 701), undefined);
+    expect(store.transcript.count(MAIN, session.sessionId)).toBe(1);
+    expect(store.transcript.compactionPoint(MAIN, session.sessionId, 0)).toBe(10);
   });
 
   it('refuses to append to a session that does not exist', () => {
