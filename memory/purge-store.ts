@@ -1,7 +1,7 @@
 /**
  * The rows of sessions deleted with their transcript, removed in the background. Deleting a session's
- * messages and memory items in the delete's own transaction cost ~14 µs per stored message (the full-text
- * index's delete most of it): a session of 50,000 messages held the event loop ~0.7 s. `sessions.delete`
+ * messages and memory items in the delete's own transaction cost 15-40 µs per stored message (the full-text
+ * index's deletes most of it): a session of 50,000 messages held the event loop 0.7-2 s. `sessions.delete`
  * now deletes the session row and records a purge: the key and the bounds of what existed then (messages
  * below `below_seq`, memory items, summaries and events up to the MemoryID `through_id`); `step` removes
  * them a batch at a time. Everything made later under the same key is above both bounds: a new session's
@@ -11,7 +11,7 @@
  */
 import type { Db } from './db.js';
 
-/** The oldest purge still to do. */
+/** A purge still to do. */
 interface PurgeRow {
   session_key: string;
   below_seq: number;
