@@ -112,7 +112,7 @@ export class RecallStore {
     const scan = `SELECT n, id, kind, state, created_at FROM memory_items ${scanned.length === 0 ? '' : `WHERE ${scanned.join(' AND ')}`} ORDER BY id DESC LIMIT ?`;
     const args: (string | number)[] = [...scanArgs, scanMax];
     const clauses = where({ ...filter, sessionKey: undefined }, args);
-    // Items of deleted sessions wait for their purge hidden (a lookup per row scanned: only while one waits).
+    // Items of deleted sessions stay hidden until purged (a lookup per row scanned, so only while a purge waits).
     if (this.#purges.pending()) clauses.push(notPurged('r'));
     const sql = `SELECT ${PAGE_COLUMNS} FROM (${scan}) m JOIN memory_items r ON r.n = m.n ${clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`} ORDER BY m.id DESC LIMIT ?`;
     const records = this.#db.prepare<(string | number)[], ItemRow>(sql).all(...args, limit).map(toRecord);
