@@ -1,4 +1,4 @@
-/** A MemoryService over a real store in a temp dir, for long-term memory tests. */
+/** A MemoryService over a real store in a temp dir, for long-term memory tests, and a long stored history made quickly. */
 import { pino } from 'pino';
 import { onTestFinished } from 'vitest';
 import { MemoryApi } from '../../memory/memory-api.js';
@@ -70,4 +70,18 @@ export function memoryFixture(
       return memoryFixture({ ...options, dir });
     },
   };
+}
+
+/**
+ * Gives a session `count` stored messages at once, alternating user and assistant (`<words> <i>`), through the
+ * store: a long past, quickly. Returns the sessionId.
+ */
+export function storeHistory(store: Store, sessionKey: string, count: number, words = 'old line'): string {
+  return store.transaction(() => {
+    const { session } = store.sessions.ensure(sessionKey, 'main', Date.now());
+    for (let i = 0; i < count; i++) {
+      store.transcript.append(sessionKey, session.sessionId, { role: i % 2 === 0 ? 'user' : 'assistant', content: `${words} ${i}`, timestamp: Date.now() }, undefined);
+    }
+    return session.sessionId;
+  });
 }

@@ -5,6 +5,7 @@ import { DATABASE_FILE, openStore } from '../../memory/store.js';
 import type { MethodResult } from '../../protocol/registry.js';
 import { planClient, isEvent } from '../helpers/agent-plan.js';
 import { eventually } from '../helpers/jobs.js';
+import { storeHistory } from '../helpers/memory-store.js';
 import { RawClient, payloadOf, resultOf, type Frame } from '../helpers/raw-client.js';
 import { spawnGateway } from '../helpers/spawn-gateway.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -106,13 +107,8 @@ describe('crash safety (SIGKILL under load, then restart on the same data dir)',
     const key = 'agent:main:doomed';
     // A long past, written before the gateway starts: its purge takes over a hundred batches.
     const store = openStore(dataDir);
-    store.transaction(() => {
-      const { session } = store.sessions.ensure(key, 'main', Date.now());
-      for (let i = 0; i < 20_000; i++) {
-        store.transcript.append(key, session.sessionId, { role: i % 2 === 0 ? 'user' : 'assistant', content: `archived line ${i}`, timestamp: Date.now() }, undefined);
-      }
-      store.memory.index.catchUp();
-    });
+    storeHistory(store, key, 20_000, 'archived line');
+    store.transaction(() => store.memory.index.catchUp());
     store.close();
     const raw = new BetterSqlite3(join(dataDir, DATABASE_FILE));
     onTestFinished(() => {

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
-import type { Store } from '../../memory/store.js';
 import { PURGE_BATCH } from '../../workers/session-service.js';
 import { LOCAL_REPLY_PREFIX } from '../../workers/providers/local.js';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
+import { storeHistory } from '../helpers/memory-store.js';
 import { RawClient, payloadOf, resultOf } from '../helpers/raw-client.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { isChat, runTurn } from '../helpers/turns.js';
@@ -26,17 +26,6 @@ async function history(c: RawClient, sessionKey: string) {
 
 async function describeSession(c: RawClient, key: string) {
   return resultOf(await c.request('sessions.describe', { key }), 'sessions.describe').session;
-}
-
-/** Gives a session `count` stored messages at once (through the store: a long past, quickly). */
-function storeHistory(store: Store, key: string, count: number): string {
-  return store.transaction(() => {
-    const { session } = store.sessions.ensure(key, 'main', Date.now());
-    for (let i = 0; i < count; i++) {
-      store.transcript.append(key, session.sessionId, { role: i % 2 === 0 ? 'user' : 'assistant', content: `old line ${i}`, timestamp: Date.now() }, undefined);
-    }
-    return session.sessionId;
-  });
 }
 
 /** Creates sessions in order, with distinct updatedAt milliseconds. */
