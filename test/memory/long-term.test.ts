@@ -192,7 +192,9 @@ describe('long-term memory', () => {
     const { session } = f.store.sessions.ensure(KEY, 'main', Date.now());
     const insert = (at: number) =>
       f.store.memory.items.insert({ id: newMemoryId(at), sessionKey: KEY, sessionId: session.sessionId, kind: 'turn', role: 'user', text: `at ${at}`, tokens: 2, state: 'evicted', createdAt: at, updatedAt: at, summarizedBy: undefined, summaryOf: undefined, document: undefined });
-    const since = Date.now();
+    // Ahead of the clock: ids made earlier in this process may carry this very millisecond, and the monotonic
+    // factory gives the old items ids from the last one used, not from their createdAt.
+    const since = Date.now() + 60_000;
     for (let i = 0; i < 20; i++) insert(since - 86_400_000 + i);
     for (let i = 0; i < 3; i++) insert(since + i);
     // Looking at 5 items at most: the 3 recent ones, then the scan meets the floor of `since` and ends.
