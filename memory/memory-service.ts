@@ -183,6 +183,16 @@ export class MemoryService {
   }
 
   /**
+   * The session was deleted with its stored rows: its context leaves RAM without a trace (no eviction, no event),
+   * and what the batch writer holds is written now, so that the purge recorded next covers every row RAM made
+   * for the session. A summary still being drafted for the context is not stored (`#changed`).
+   */
+  discard(sessionKey: string): void {
+    this.#entries.delete(sessionKey);
+    if (this.#options.longTerm && this.#options.store.health().state === 'ok') this.#writer.flush();
+  }
+
+  /**
    * Takes a quiet context out of RAM (its pending writes and snapshot are written now; the next use
    * restores it). Items keep their state: they are still the session's active context. False when it is not quiet.
    */
@@ -245,10 +255,11 @@ export class MemoryService {
 
   #changed(change: ContextChange, context: SessionContext): void {
     const entry = this.#entries.get(change.sessionKey);
-    if (entry !== undefined && entry.context === context) {
-      for (const id of [...change.ids, ...change.items.map((item) => item.id)]) {
-        if (entry.highWater === undefined || id > entry.highWater) entry.highWater = id;
-      }
+    // A context out of RAM (reset, deleted, unloaded) changes nothing any more: a summary drafted for it while
+    // it left would otherwise be stored for a session that is gone, after its rows were purged.
+    if (entry === undefined || entry.context !== context) return;
+    for (const id of [...change.ids, ...change.items.map((item) => item.id)]) {
+      if (entry.highWater === undefined || id > entry.highWater) entry.highWater = id;
     }
     const logger = this.#turnLogger ?? this.#options.logger;
     if (change.op !== 'append') logger.debug({ sessionKey: change.sessionKey, op: change.op, ids: change.ids, reason: change.reason }, 'memory operation');

@@ -3,8 +3,8 @@
  * messages and memory items in the delete's own transaction cost 15-40 µs per stored message (the full-text
  * index's deletes most of it): a session of 50,000 messages held the event loop 0.7-2 s. `sessions.delete`
  * now deletes the session row and records a purge: the key and the bounds of what existed then (messages
- * below `below_seq`, memory items, summaries and events up to the MemoryID `through_id`); `step` removes
- * them a batch at a time. Everything made later under the same key is above both bounds: a new session's
+ * below `below_seq` and their runs, memory items, summaries and events up to the MemoryID `through_id`); `step`
+ * removes them a batch at a time. Everything made later under the same key is above both bounds: a new session's
  * seqs go on after the highest stored one (sessions-store.ts) and MemoryIDs only grow. Until a purge is done,
  * its memory items are hidden from every read (`notPurged`); its messages are not read by anyone (history
  * reads by sessionId). A purge row is on disk in the delete's commit, so a restart goes on where it stopped.
@@ -31,6 +31,7 @@ export class PurgeStore {
   readonly #any;
   readonly #oldest;
   readonly #messages;
+  readonly #runs;
   readonly #byId;
   readonly #done;
 
@@ -55,6 +56,15 @@ export class PurgeStore {
     // Oldest first: the highest seq stays until the last batch, so a session made meanwhile starts above it.
     this.#messages = db.prepare<[string, number, number]>(
       'DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages WHERE session_key = ? AND seq < ? ORDER BY seq LIMIT ?)',
+    );
+    // The runs of the batch of messages `#messages` removes next: every run stores its user message in the
+    // transaction that creates it, with the same session. A run id reused later (an expired idempotency key)
+    // in a session made after the delete has another sessionId, so its row stays.
+    this.#runs = db.prepare<[string, number, number]>(
+      `DELETE FROM runs WHERE rowid IN (
+         SELECT r.rowid FROM (SELECT run_id, session_key, session_id FROM messages
+                              WHERE session_key = ? AND seq < ? AND run_id IS NOT NULL ORDER BY seq LIMIT ?) m
+         JOIN runs r ON r.run_id = m.run_id AND r.session_key = m.session_key AND r.session_id = m.session_id)`,
     );
     this.#byId = [
       db.prepare<[string, string, number]>('DELETE FROM memory_items WHERE n IN (SELECT n FROM memory_items WHERE session_key = ? AND id <= ? ORDER BY id LIMIT ?)'),
@@ -86,12 +96,13 @@ export class PurgeStore {
   step(max: number): { removed: number; more: boolean } {
     const purge = this.#oldest.get();
     if (purge === undefined) return { removed: 0, more: false };
+    const runs = this.#runs.run(purge.session_key, purge.below_seq, max).changes;
     const counts = [
       this.#messages.run(purge.session_key, purge.below_seq, max).changes,
       ...this.#byId.map((statement) => statement.run(purge.session_key, purge.through_id, max).changes),
     ];
     // A later delete of the same key may have raised the bounds: then the row stays for the rest.
     if (counts.every((count) => count < max)) this.#done.run(purge.session_key, purge.below_seq, purge.through_id);
-    return { removed: counts.reduce((sum, count) => sum + count, 0), more: this.pending() };
+    return { removed: counts.reduce((sum, count) => sum + count, runs), more: this.pending() };
   }
 }

@@ -77,11 +77,13 @@ export class SessionService {
     if (current === undefined) return false;
     if (options.archivedOnly && current.settings.archived !== true) return false;
     this.turns.abort(key, { clearQueued: true });
+    // Before the purge takes its bounds: every row memory made for the session must be on disk below them.
+    if (options.deleteTranscript) this.memory.discard(key);
     this.store.transaction(() => {
       this.store.sessions.delete(key);
       if (options.deleteTranscript) this.store.purges.request(key, this.now());
     });
-    this.memory.drop(key, 'session-deleted');
+    if (!options.deleteTranscript) this.memory.drop(key, 'session-deleted');
     this.#changed(key, current.agentId, 'deleted');
     if (options.deleteTranscript) void this.purge();
     return true;

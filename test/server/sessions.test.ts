@@ -1,5 +1,8 @@
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
+import { openDatabase } from '../../memory/db.js';
+import { DATABASE_FILE } from '../../memory/store.js';
 import { PURGE_BATCH } from '../../workers/session-service.js';
 import { LOCAL_REPLY_PREFIX } from '../../workers/providers/local.js';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
@@ -279,6 +282,33 @@ describe('sessions.delete', () => {
     const gw = await startTestGateway({ dataDir });
     await vi.waitFor(() => expect(gw.store.purges.pending()).toBe(false));
     expect(gw.store.transcript.page('agent:main:long', oldSessionId, 100, 0).messages).toEqual([]);
+  });
+
+  it('leaves no row of the session once purged: messages, memory items, summaries, events, runs', async () => {
+    const dataDir = tempDir('brainstem-purge-');
+    // A summary is made at the first pass; the batch writer writes it later (a 10-minute timer here, or a flush).
+    const config = { memoryMaxItems: 20, memorySummarizeAtPercent: 10, memoryKeepRecentItems: 2, memoryManagerIntervalMs: 3_600_000, memorySnapshotIntervalMs: 600_000 };
+    const gw = await startTestGateway({ dataDir, config });
+    const c = await admin(gw);
+    for (let i = 0; i < 3; i += 1) await runTurn(c, 'doomed', `doomed-${i}`, `doomed line ${i}`);
+    await runTurn(c, 'kept', 'kept-0', 'kept line');
+    expect(await gw.gateway.services.memory.manager?.runOnce()).toBe(1);
+
+    expect(resultOf(await c.request('sessions.delete', { key: 'doomed' }), 'sessions.delete').deleted).toBe(true);
+    await vi.waitFor(() => expect(gw.store.purges.pending()).toBe(false));
+    gw.gateway.services.memory.service.flush();
+
+    const db = openDatabase(join(dataDir, DATABASE_FILE));
+    const rows = (key: string) =>
+      Object.fromEntries(
+        ['messages', 'memory_items', 'summaries', 'events', 'runs', 'ram_snapshots'].map((table) => [
+          table,
+          db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM ${table} WHERE session_key = ?`).get(key)?.n,
+        ]),
+      );
+    expect(rows('agent:main:doomed')).toEqual({ messages: 0, memory_items: 0, summaries: 0, events: 0, runs: 0, ram_snapshots: 0 });
+    expect(rows('agent:main:kept')).toMatchObject({ messages: 2, memory_items: 2, runs: 1 });
+    db.close();
   });
 
   it('with archivedOnly deletes only an archived session', async () => {

@@ -2,7 +2,8 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { newMemoryId } from '../../memory/ids.js';
 import { MemoryManager, RETENTION_BATCH, type MemoryManagerPolicy } from '../../workers/memory-manager.js';
-import { extractiveSummarizer, providerSummarizer } from '../../workers/memory-summarizer.js';
+import type { SummaryDraft } from '../../memory/memory-types.js';
+import { extractiveSummarizer, providerSummarizer, type Summarizer } from '../../workers/memory-summarizer.js';
 import { createFailoverChain } from '../../workers/providers/factory.js';
 import { createLocalProvider } from '../../workers/providers/local.js';
 import { ProviderError } from '../../workers/providers/types.js';
@@ -57,6 +58,30 @@ describe('MemoryManager', () => {
     await manager(f, { staleAfterMs: 5_000 }, muchLater).runOnce();
     expect(f.memory.contexts()).toEqual([]);
     expect(contextOf(f).items.map((item) => item.id)).toEqual(kept);
+  });
+
+  it('stores nothing of a summary drafted while its session was deleted', async () => {
+    const f = memoryFixture({ limits: { maxItems: 20 } });
+    for (let i = 0; i < 12; i++) f.say(KEY, 'user', `secret ${i} of a session about to go`);
+    let draftAsked = (): void => {};
+    const asked = new Promise<void>((resolve) => (draftAsked = resolve));
+    let answer = (_: SummaryDraft): void => {};
+    const slow: Summarizer = {
+      kind: 'provider',
+      summarize: () => {
+        draftAsked();
+        return new Promise<SummaryDraft>((resolve) => (answer = resolve));
+      },
+    };
+    const m = new MemoryManager({ memory: f.memory, summarizer: slow, policy: POLICY, intervalMs: 60_000, retentionIntervalMs: 60_000, now: Date.now, logger: pino({ level: 'silent' }) });
+    const pass = m.runOnce();
+    await asked;
+    f.memory.discard(KEY);
+    answer({ text: 'the secrets, summarized', method: 'provider', model: 'm' });
+    await pass;
+    f.memory.flush();
+    expect(f.api.query({ kinds: ['summary'], limit: 50 }, undefined).items).toEqual([]);
+    expect(f.events.filter((e) => e.op === 'summarize')).toEqual([]);
   });
 
   it('retention purges turns that left the context long ago and keeps summaries forever by default', async () => {
