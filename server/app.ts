@@ -13,7 +13,7 @@ import { buildServices, type GatewayDeps } from './build-services.js';
 import { ChatProjector } from './chat-projector.js';
 import { registerControlUi, sendIndex } from './control-ui.js';
 import type { HandshakeContext } from './handshake.js';
-import { helloOk, opened } from './hello.js';
+import { helloOkJson, opened } from './hello.js';
 import { registerHttpRoutes } from './http-routes.js';
 import { createHandlers } from './methods/index.js';
 import { startPeriodic } from './periodic.js';
@@ -46,7 +46,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     token: deps.token,
     extensions: services.extensions,
     now,
-    hello: (conn, grant) => helloOk(services, conn, grant),
+    hello: (conn, grant) => helloOkJson(services, conn, grant),
     opened: (conn) => opened(services, conn),
     ...hardening.handshake,
   };
@@ -66,7 +66,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         handshakeTimeoutMs: config.handshakeTimeoutMs,
         now,
         closing: () => closing,
-        left: () => services.presence.changed(),
+        left: (conn) => services.presence.left(conn),
         ...hardening.endpoint,
       });
     },

@@ -33,6 +33,13 @@ const SESSION_STREAM_EVENTS: ReadonlySet<string> = new Set(['chat', 'agent']);
 /** Extension events that belong to one session when sent with a `sessionKey`. */
 const SESSION_EXTENSION_EVENTS: ReadonlySet<string> = new Set(['memory.event', 'agent.plan', 'agent.progress', 'agent.blocked']);
 
+/** A payload serialized ahead, for one sent again and again unchanged (the presence list). */
+export class PayloadJson<T> {
+  /** Type only: ties the JSON to the payload type it stands for. */
+  declare readonly payload: T;
+  constructor(readonly json: string) {}
+}
+
 /** Broadcast options for an event of `sessionKey`; `*` and `` (gateway-wide, no session) give none. */
 export function sessionOf(sessionKey: string): BroadcastOptions {
   return sessionKey === '*' || sessionKey === '' ? {} : { sessionKey };
@@ -102,12 +109,12 @@ export class Broadcaster {
   }
 
   /** Sends the event to its audience; returns the number of connections it was written to. */
-  broadcast<N extends EventName>(event: N, payload: EventPayload<N>, options: BroadcastOptions = {}): number {
+  broadcast<N extends EventName>(event: N, payload: EventPayload<N> | PayloadJson<EventPayload<N>>, options: BroadcastOptions = {}): number {
     let json: string | undefined;
     let sent = 0;
     const deliver = (conn: Connection): void => {
       if (!mayReceive(conn, event, options)) return;
-      json ??= JSON.stringify(payload);
+      json ??= payload instanceof PayloadJson ? payload.json : JSON.stringify(payload);
       conn.sendEvent(event, json, options);
       sent += 1;
     };

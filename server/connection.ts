@@ -90,6 +90,11 @@ export class Connection {
     this.outbound.send(JSON.stringify(frame), false);
   }
 
+  /** Sends a successful response whose payload is already JSON. */
+  sendResponseJson(id: string, payloadJson: string): void {
+    this.outbound.send(`{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":${payloadJson}}`, false);
+  }
+
   /**
    * Sends an event whose payload is already JSON (serialized once for all recipients). Every event takes the
    * next `seq`, also when it is dropped as slow, so clients can see the gap.

@@ -6,7 +6,7 @@
 import { EXTENSION_CAPS, type ExtensionCap } from '../protocol/capabilities.js';
 import { CLOSES, GatewayError } from '../protocol/errors.js';
 import type { RequestFrame } from '../protocol/frames.js';
-import type { ConnectParams, HelloOk } from '../protocol/methods/connect.js';
+import type { ConnectParams } from '../protocol/methods/connect.js';
 import { isRole, satisfiedScopes } from '../protocol/scopes.js';
 import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '../protocol/version.js';
 import { formatValidationErrors, validateConnectParams, validateRequestFrame } from '../protocol/validators.js';
@@ -21,7 +21,8 @@ export interface HandshakeContext {
   /** Extension capabilities the gateway offers, in its own order. */
   extensions: readonly ExtensionCap[];
   now: () => number;
-  hello: (conn: Connection, grant: Grant) => HelloOk;
+  /** The hello-ok payload, serialized. */
+  hello: (conn: Connection, grant: Grant) => string;
   /** Called once the hello-ok went out. */
   opened: (conn: Connection) => void;
   /** Ms until this connection's address may try to authenticate again (0: now); checked before the secret. */
@@ -68,7 +69,7 @@ export function handleHandshakeFrame(conn: Connection, data: Buffer, ctx: Handsh
   if (outcome instanceof GatewayError) return reject(conn, frame.id, outcome);
   conn.grant = outcome;
   conn.phase = 'open';
-  conn.sendResponse(frame.id, true, ctx.hello(conn, outcome));
+  conn.sendResponseJson(frame.id, ctx.hello(conn, outcome));
   ctx.opened(conn);
 }
 

@@ -4,6 +4,7 @@
  */
 import { EXTENSION_CAPS, ExtensionCap } from '../protocol/capabilities.js';
 import { EVENTS } from '../protocol/events.js';
+import type { HelloOk } from '../protocol/methods/connect.js';
 import type { EventDef } from '../protocol/schema.js';
 import { mainSessionKey, DEFAULT_AGENT_ID, MAIN_KEY } from '../protocol/session-key.js';
 import type { Connection, Grant } from './connection.js';
@@ -19,7 +20,17 @@ function enabledEvents(offered: readonly ExtensionCap[]): string[] {
     .map(([name]) => name);
 }
 
-export function helloOk(services: GatewayServices, conn: Connection, grant: Grant) {
+/**
+ * The hello-ok payload as JSON. Its snapshot's presence list, the bulk of it, is written in as the JSON that
+ * presence.ts keeps for every hello until the list changes.
+ */
+export function helloOkJson(services: GatewayServices, conn: Connection, grant: Grant): string {
+  const { snapshot, ...head } = helloOk(services, conn, grant);
+  return `${JSON.stringify(head).slice(0, -1)},"snapshot":{"presence":${services.presence.snapshotJson()},${JSON.stringify(snapshot).slice(1)}}`;
+}
+
+/** hello-ok without its snapshot's presence list. */
+function helloOk(services: GatewayServices, conn: Connection, grant: Grant): Omit<HelloOk, 'snapshot'> & { snapshot: Omit<HelloOk['snapshot'], 'presence'> } {
   const { config } = services;
   return {
     type: 'hello-ok' as const,
@@ -27,7 +38,6 @@ export function helloOk(services: GatewayServices, conn: Connection, grant: Gran
     server: { version: services.version, connId: conn.connId, bootId: services.bootId },
     features: { methods: enabledMethods(services.extensions), events: enabledEvents(services.extensions), capabilities: [...services.extensions] },
     snapshot: {
-      presence: services.presence.snapshot(),
       health: healthSnapshot(services),
       stateVersion: services.presence.stateVersion,
       uptimeMs: services.now() - services.startedAt,
@@ -52,5 +62,5 @@ export function opened(services: GatewayServices, conn: Connection): void {
   services.broadcaster.opened(conn);
   if (grant.extensions.has(ExtensionCap.MEMORY_V1)) services.memory.opened(services.broadcaster, conn);
   conn.logger.info({ client: grant.client.id, mode: grant.client.mode, protocol: grant.protocol, scopes: grant.scopes }, 'client connected');
-  services.presence.changed();
+  services.presence.joined();
 }

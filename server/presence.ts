@@ -3,11 +3,16 @@
  * use to tell fresh presence/health snapshots from stale ones. With many clients, presence must not cost
  * O(clients²): changes are coalesced (`presenceDebounceMs`) into one event, and snapshots and events list at
  * most `presenceMaxEntries` clients (the gateway itself first); `system-presence` lists everyone.
+ *
+ * The capped list is the bulk of a hello-ok (200 clients: ~50 KB of JSON, two thirds of a handshake's CPU),
+ * so it is serialized once and reused by every hello and event until it changes: when a client on it leaves,
+ * or a client joins while it has room. Once it is full, newcomers do not change it, so a reconnect storm
+ * serializes it a few times, not once per client.
  */
 import { hostname } from 'node:os';
 import type { PresenceEntry } from '../protocol/methods/connect.js';
 import type { StateVersion } from '../protocol/frames.js';
-import type { Broadcaster } from './broadcaster.js';
+import { PayloadJson, type Broadcaster } from './broadcaster.js';
 import type { Connection } from './connection.js';
 
 export interface PresenceOptions {
@@ -21,6 +26,8 @@ export class Presence {
   readonly #version: StateVersion = { presence: 0, health: 0 };
   readonly #host = hostname();
   #timer: NodeJS.Timeout | undefined;
+  /** The capped list as JSON and the connections on it; undefined until asked for after a change to it. */
+  #listed: { json: string; conns: ReadonlySet<Connection> } | undefined;
 
   constructor(
     private readonly broadcaster: Broadcaster,
@@ -31,27 +38,40 @@ export class Presence {
     return { ...this.#version };
   }
 
-  /** The gateway itself, then connected clients, at most `limit` entries in all. */
-  entries(limit = Number.POSITIVE_INFINITY): PresenceEntry[] {
+  /** The gateway itself, then connected clients, at most `limit` entries in all; `listed` collects the clients. */
+  entries(limit = Number.POSITIVE_INFINITY, listed?: Set<Connection>): PresenceEntry[] {
     const out: PresenceEntry[] = [{ ts: this.options.startedAt, host: this.#host, version: this.options.serverVersion, mode: 'gateway', reason: 'self' }];
     for (const conn of this.broadcaster.connections()) {
       if (out.length >= limit) break;
       const entry = entryOf(conn, this.#host);
-      if (entry !== undefined) out.push(entry);
+      if (entry === undefined) continue;
+      out.push(entry);
+      listed?.add(conn);
     }
     return out;
   }
 
-  /** The capped list for snapshots and events. */
-  snapshot(): PresenceEntry[] {
-    return this.entries(this.options.maxEntries);
+  /** The capped list for snapshots and events, as JSON (a `PresenceEntry[]`). */
+  snapshotJson(): string {
+    if (this.#listed === undefined) {
+      const conns = new Set<Connection>();
+      const entries = this.entries(this.options.maxEntries, conns);
+      this.#listed = { json: JSON.stringify(entries), conns };
+    }
+    return this.#listed.json;
   }
 
-  /** A client connected or left: bump the version and, once the debounce window closes, tell everyone. */
-  changed(): void {
-    this.#version.presence += 1;
-    if (this.options.debounceMs === 0) return this.#send();
-    this.#timer ??= setTimeout(() => this.#send(), this.options.debounceMs);
+  /** A client finished its handshake. */
+  joined(): void {
+    // The gateway's own entry takes a place.
+    if (this.#listed !== undefined && this.#listed.conns.size + 1 < this.options.maxEntries) this.#listed = undefined;
+    this.#changed();
+  }
+
+  /** A client that had finished its handshake left. */
+  left(conn: Connection): void {
+    if (this.#listed?.conns.has(conn) === true) this.#listed = undefined;
+    this.#changed();
   }
 
   /** A new health snapshot is out. */
@@ -66,9 +86,16 @@ export class Presence {
     this.#timer = undefined;
   }
 
+  /** Bumps the version and, once the debounce window closes, tells everyone. */
+  #changed(): void {
+    this.#version.presence += 1;
+    if (this.options.debounceMs === 0) return this.#send();
+    this.#timer ??= setTimeout(() => this.#send(), this.options.debounceMs);
+  }
+
   #send(): void {
     this.#timer = undefined;
-    this.broadcaster.broadcast('presence', { presence: this.snapshot() }, { stateVersion: this.stateVersion });
+    this.broadcaster.broadcast('presence', new PayloadJson(`{"presence":${this.snapshotJson()}}`), { stateVersion: this.stateVersion });
   }
 }
 

@@ -2,6 +2,7 @@ import { generateKeyPairSync, createHash, sign, type KeyObject } from 'node:cryp
 import { describe, expect, it } from 'vitest';
 import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.js';
 import type { HelloOk } from '../../protocol/methods/connect.js';
+import { validateHelloOk } from '../../protocol/validators.js';
 import { RawClient, connectParams, payloadOf } from '../helpers/raw-client.js';
 
 function base64url(buf: Buffer): string {
@@ -55,6 +56,9 @@ describe('handshake', () => {
     expect(hello.features.methods).toEqual(expect.arrayContaining(['chat.send', 'chat.history', 'agent', 'sessions.list', 'health']));
     expect(hello.features.events).toEqual(expect.arrayContaining(['chat', 'agent', 'tick', 'presence', 'shutdown']));
     expect(hello.snapshot.presence.length).toBeGreaterThan(0);
+    // Assembled from pieces serialized apart (the presence list is kept as JSON): still the schema's shape.
+    const validate = validateHelloOk();
+    expect(validate(hello), JSON.stringify(validate.errors)).toBe(true);
   });
 
   it('answers protocol 3 to a client that only speaks 3', async () => {

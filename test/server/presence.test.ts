@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { HelloOk } from '../../protocol/methods/connect.js';
 import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.js';
 import { RawClient, connectParams, payloadOf, resultOf } from '../helpers/raw-client.js';
@@ -23,5 +23,29 @@ describe('presence', () => {
     expect(hello.snapshot.presence).toHaveLength(3);
     const all = resultOf(await client.request('system-presence', {}), 'system-presence');
     expect(all).toHaveLength(7);
+  });
+
+  it('keeps the capped list while it is full and changes it when a listed client leaves or a place is free', async () => {
+    const gw = await startTestGateway({ config: { presenceMaxEntries: 3, presenceDebounceMs: 0 } });
+    const listedIn = async (): Promise<(string | undefined)[]> => {
+      const client = await RawClient.open(gw.url);
+      const hello = (await client.request('connect', connectParams({ token: TEST_TOKEN }))).payload as HelloOk;
+      client.close();
+      return hello.snapshot.presence.map((entry) => entry.instanceId);
+    };
+    const join = (instanceId: string) => RawClient.connect(gw.url, { token: TEST_TOKEN, client: { instanceId } });
+    const a = await join('a');
+    expect(await listedIn()).toEqual([undefined, 'a']);
+    // A place is free: the next client is listed.
+    const b = await join('b');
+    expect(await listedIn()).toEqual([undefined, 'a', 'b']);
+    // Full: newcomers wait for a place.
+    await join('c');
+    expect(await listedIn()).toEqual([undefined, 'a', 'b']);
+    // A listed client leaves: its place goes to the first unlisted one.
+    a.close();
+    await vi.waitFor(async () => expect(await listedIn()).toEqual([undefined, 'b', 'c']));
+    const event = payloadOf(await b.event('presence', (f) => !JSON.stringify(f.payload).includes('"instanceId":"a"')), 'presence');
+    expect(event.presence.map((entry) => entry.instanceId)).toEqual([undefined, 'b', 'c']);
   });
 });
