@@ -1,8 +1,8 @@
 /**
  * `npx tsx bench/idle.ts [--clients 10000] [--write]`: memory of idle connections. For brainstem and the
  * bare `ws` baseline: RSS 1 s after start and once idle, RSS with N handshaken idle connections (3 s after the
- * last handshake and once idle), and the difference per connection, in KB. Clients connect with no scopes, so
- * no events are sent to them.
+ * last handshake and once idle), and the difference per connection, in KB; and the server's CPU time per
+ * handshake while they connect (100 at a time). Clients connect with no scopes, so no events are sent to them.
  *
  * "Once idle" is IDLE_MS later: start-up (module loading, schema compilation) grows V8's young generation to
  * its full size, and V8's memory reducer gives it back only after the process has been idle for several
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Lines } from './lib/lines.js';
-import { rssMb } from './lib/proc.js';
+import { cpuMs, rssMb } from './lib/proc.js';
 import { stamp, writeSection } from './lib/report.js';
 import { spawnScript, startServer, TOKEN, type Target } from './lib/servers.js';
 import { round } from './lib/stats.js';
@@ -33,6 +33,7 @@ interface IdleRow {
   kbPerConnection: number;
   handshakeP50: number;
   handshakeP99: number;
+  cpuUsPerHandshake: number;
 }
 
 async function measure(target: Target): Promise<IdleRow> {
@@ -43,8 +44,10 @@ async function measure(target: Target): Promise<IdleRow> {
     const start = rssMb(server.pid);
     await sleep(IDLE_MS - 1_000);
     const idle = rssMb(server.pid);
+    const cpuBefore = cpuMs(server.pid);
     const load = spawnScript('bench/idle-client.ts', { url: server.url, token: TOKEN, clients });
     const ready = JSON.parse((await new Lines(load).wait(/^ready (.*)$/, 300_000))[1] as string) as { handshakeP50: number; handshakeP99: number };
+    const cpuUsPerHandshake = round(((cpuMs(server.pid) - cpuBefore) * 1000) / clients, 0);
     await sleep(SETTLE_MS);
     const connected = rssMb(server.pid);
     await sleep(IDLE_MS - SETTLE_MS);
@@ -59,6 +62,7 @@ async function measure(target: Target): Promise<IdleRow> {
       connectedIdleRssMb: round(connectedIdle, 1),
       kbPerConnection: round(((connectedIdle - idle) * 1024) / clients, 1),
       ...ready,
+      cpuUsPerHandshake,
     };
   } finally {
     await server.stop();
@@ -84,6 +88,7 @@ async function main(): Promise<void> {
     line('memory per idle connection, both idle (KB)', 'kbPerConnection'),
     line('handshake p50 (ms)', 'handshakeP50'),
     line('handshake p99 (ms)', 'handshakeP99'),
+    line('server CPU per handshake (µs)', 'cpuUsPerHandshake'),
   ].join('\n');
   process.stdout.write(`${body}\n`);
   if (values.write) writeSection('idle', 'Idle connections', body);
