@@ -51,9 +51,10 @@ describe('WAL checkpointer', () => {
 
   it('copies the WAL into the database from its thread, and the writer restarts the WAL so it stays bounded', async () => {
     const { db, path } = database();
-    // The hard limit (~34 MB of frames) bounds the WAL even when a busy machine starves the thread and it never
-    // gets within tailFrames of the writer (the whole suite on 2 cores: 70 MB with the default limit).
-    const checkpointer = new WalCheckpointer(db, path, undefined, { intervalMs: 5, chaseMs: 1, restartAtFrames: 200, tailFrames: 100, hardLimitFrames: 8_192 });
+    // The hard limit (~17 MB of frames) bounds the WAL even when a busy machine starves the thread and it never
+    // gets within tailFrames of the writer (the whole suite on 2 cores: 70 MB with the default limit). The WAL
+    // can still pass it while a starved thread holds the checkpoint lock: 52 MB once with a 34 MB limit.
+    const checkpointer = new WalCheckpointer(db, path, undefined, { intervalMs: 5, chaseMs: 1, restartAtFrames: 200, tailFrames: 100, hardLimitFrames: 4_096 });
     onTestFinished(() => checkpointer.close());
     checkpointer.start();
     // Written without a pause: ~76 MB of WAL if it never restarted (measured with afterCommit doing nothing).
@@ -62,7 +63,7 @@ describe('WAL checkpointer', () => {
       write(db, checkpointer, 100);
       largest = Math.max(largest, walBytes(path));
     }
-    expect(largest).toBeLessThan(40 * 1024 * 1024);
+    expect(largest).toBeLessThan(48 * 1024 * 1024);
     await sleep(100);
     const [state] = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
     // The thread has copied everything: this checkpoint found nothing left to do.
