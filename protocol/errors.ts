@@ -181,6 +181,12 @@ export const ERRORS = {
     detailCode: 'UNKNOWN_TASK',
     retryable: false,
   },
+  SUBSCRIPTION_LIMIT: {
+    code: 'INVALID_REQUEST',
+    message: 'too many session subscriptions on this connection (limit {limit}); unsubscribe from one first',
+    detailCode: 'SUBSCRIPTION_LIMIT',
+    retryable: false,
+  },
   QUEUE_FULL: {
     code: 'UNAVAILABLE',
     message: '{queue} queue is full; retry shortly',

@@ -58,6 +58,9 @@ export function sessionsHandlers(services: GatewayServices): HandlerGroup<Sessio
     },
     'sessions.messages.subscribe': (params, ctx) => {
       const { key } = resolve(params.key, params.agentId);
+      // Each subscription is held in RAM for the connection's life: bounded like everything a client can grow.
+      const limit = services.config.maxSubscriptionsPerConnection;
+      if (!ctx.conn.messageKeys.has(key) && ctx.conn.messageKeys.size >= limit) throw new GatewayError('SUBSCRIPTION_LIMIT', { params: { limit }, details: { limit } });
       services.broadcaster.subscribeMessages(ctx.conn, key);
       return { subscribed: true as const, key };
     },

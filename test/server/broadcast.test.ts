@@ -129,6 +129,20 @@ describe('broadcast', () => {
     });
   });
 
+  it('sessions.messages.subscribe holds at most maxSubscriptionsPerConnection sessions per connection', async () => {
+    const gw = await startTestGateway({ config: { maxSubscriptionsPerConnection: 2 } });
+    const c = await connect(gw, { scopes: [READ], caps: ['session-scoped-events'] });
+    for (const key of ['a', 'b', 'a']) expect((await c.request('sessions.messages.subscribe', { key })).ok).toBe(true);
+    const refused = await c.request('sessions.messages.subscribe', { key: 'c' });
+    expect(refused.error).toEqual({
+      code: 'INVALID_REQUEST',
+      message: 'too many session subscriptions on this connection (limit 2); unsubscribe from one first',
+      details: { code: 'SUBSCRIPTION_LIMIT', limit: 2 },
+    });
+    await c.request('sessions.messages.unsubscribe', { key: 'a' });
+    expect((await c.request('sessions.messages.subscribe', { key: 'c' })).ok).toBe(true);
+  });
+
   describe('sessions.changed', () => {
     it('goes only to sessions.subscribe-rs', async () => {
       const gw = await startTestGateway();
