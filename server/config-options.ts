@@ -5,6 +5,7 @@
  */
 
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { MAX_TIMER_MS } from '../workers/abortable.js';
 
 export type OptionKind = 'string' | 'int' | 'number' | 'bool' | 'enum' | 'json';
 
@@ -54,6 +55,10 @@ function optStr(group: string, doc: string, extra: Extra = {}): OptionDef<string
 function int(group: string, def: number, doc: string, min = 0, max = Number.MAX_SAFE_INTEGER): OptionDef<number> {
   return { kind: 'int', default: def, doc, group, min, max };
 }
+/** A delay in ms that ends up in a timer: at most MAX_TIMER_MS. */
+function ms(group: string, def: number, doc: string, min = 0, max = MAX_TIMER_MS): OptionDef<number> {
+  return int(group, def, doc, min, Math.min(max, MAX_TIMER_MS));
+}
 function bool(group: string, def: boolean, doc: string): OptionDef<boolean> {
   return { kind: 'bool', default: def, doc, group };
 }
@@ -100,11 +105,11 @@ export const OPTIONS = {
   openaiApiKey: optStr(M, 'API key for the OpenAI-compatible provider.', { secret: true, envAliases: ['OPENAI_API_KEY'] }),
   anthropicBaseUrl: str(M, 'https://api.anthropic.com', 'Base URL of the Anthropic Messages API.'),
   anthropicApiKey: optStr(M, 'API key for Anthropic.', { secret: true, envAliases: ['ANTHROPIC_API_KEY'] }),
-  localChunkDelayMs: int(M, 0, 'Delay between the local provider\'s streamed chunks, in ms (0: as fast as possible).', 0, 60_000),
-  runTimeoutMs: int(M, 600_000, 'Longest a run may take (failover and Retry-After waits included) before it ends with a timeout error, unless chat.send gives its own timeoutMs; also the longest one model call may take, in ms.', 1, 86_400_000),
-  providerConnectTimeoutMs: int(M, 10_000, 'Time to connect to a model server, in ms.', 1, 600_000),
-  providerFirstTokenTimeoutMs: int(M, 60_000, 'Time from request to the first streamed token, in ms.', 1, 3_600_000),
-  providerIdleTimeoutMs: int(M, 30_000, 'Longest silence between two streamed chunks, in ms.', 1, 3_600_000),
+  localChunkDelayMs: ms(M, 0, 'Delay between the local provider\'s streamed chunks, in ms (0: as fast as possible).', 0, 60_000),
+  runTimeoutMs: ms(M, 600_000, 'Longest a run may take (failover and Retry-After waits included) before it ends with a timeout error, unless chat.send gives its own timeoutMs; also the longest one model call may take, in ms.', 1, 86_400_000),
+  providerConnectTimeoutMs: ms(M, 10_000, 'Time to connect to a model server, in ms.', 1, 600_000),
+  providerFirstTokenTimeoutMs: ms(M, 60_000, 'Time from request to the first streamed token, in ms.', 1, 3_600_000),
+  providerIdleTimeoutMs: ms(M, 30_000, 'Longest silence between two streamed chunks, in ms.', 1, 3_600_000),
 
   memoryV1: bool(F, true, 'Offer the `memory.v1` extension (session memory, memory.* methods). Off: the plain gateway.'),
   agentRuntimeV1: bool(F, true, 'Offer the `agent.plan.v1` extension (planner, agent.* methods and events). Off: the plain gateway.'),
@@ -119,35 +124,35 @@ export const OPTIONS = {
   memoryStaleAfterMs: int(MEM, 3_600_000, 'A context untouched this long has its older items (all but memoryKeepRecentItems) summarized, in ms; 0: never.', 0),
   memorySummaryMaxTokens: int(MEM, 400, 'Longest summary the memory manager writes, in tokens.', 16, 100_000),
   memorySummarizer: oneOf(MEM, ['auto', 'provider', 'extractive'], 'auto', 'How summaries are written: provider (the configured model; should it fail over to the offline local one, whose echo is no summary, the extractive one is used), extractive (the deterministic sentence picker), auto (the provider unless the first usable model is the offline local one).'),
-  memorySummarizerTimeoutMs: int(MEM, 60_000, 'Longest a provider summary may take before the extractive summarizer is used instead, in ms.', 1),
-  memoryManagerIntervalMs: int(MEM, 5_000, 'Time between memory manager passes over the active contexts, in ms.', 10),
-  memorySnapshotIntervalMs: int(MEM, 1_000, 'Time between batch writes of RAM snapshots and memory bookkeeping (written in slices of ~2 ms, each its own transaction), in ms.', 10, 600_000),
+  memorySummarizerTimeoutMs: ms(MEM, 60_000, 'Longest a provider summary may take before the extractive summarizer is used instead, in ms.', 1),
+  memoryManagerIntervalMs: ms(MEM, 5_000, 'Time between memory manager passes over the active contexts, in ms.', 10),
+  memorySnapshotIntervalMs: ms(MEM, 1_000, 'Time between batch writes of RAM snapshots and memory bookkeeping (written in slices of ~2 ms, each its own transaction), in ms.', 10, 600_000),
   memoryTranscriptRetentionDays: int(MEM, 0, 'Days a turn\'s text is kept once it has left the active context; older ones are purged to forgotten tombstones. 0: forever.', 0, 36_500),
   memorySummaryRetentionDays: int(MEM, 0, 'Days a summary\'s text is kept once it has left the active context. 0: forever.', 0, 36_500),
-  memoryRetentionIntervalMs: int(MEM, 3_600_000, 'Time between retention passes of the memory manager, in ms.', 1_000),
+  memoryRetentionIntervalMs: ms(MEM, 3_600_000, 'Time between retention passes of the memory manager, in ms.', 1_000),
   memoryRecallCandidates: int(MEM, 100, 'Newest full-text matches scored per text query (bounds recall time whatever the store size).', 10, 1_000_000),
   memoryRecallHalfLifeMs: int(MEM, 7 * DAY_MS, 'Age at which an item\'s recency boost in recall ranking halves, in ms.', 1),
-  memoryDbRetryIntervalMs: int(MEM, 5_000, 'In RAM-only mode (database unusable), time between attempts to reopen the database file, in ms.', 10),
+  memoryDbRetryIntervalMs: ms(MEM, 5_000, 'In RAM-only mode (database unusable), time between attempts to reopen the database file, in ms.', 10),
 
   maxPayloadBytes: int(L, 26_214_400, 'Largest inbound frame after hello-ok, in bytes (larger closes 1009).', 1024),
   preauthMaxPayloadBytes: int(L, 65_536, 'Largest inbound frame before hello-ok, in bytes (larger closes 1009).', 256),
   maxBufferedBytes: int(L, 52_428_800, 'Outbound bytes buffered per socket before it is closed 1008 "slow consumer".', 1024),
   droppableBufferedBytes: int(L, 1_048_576, 'Outbound bytes buffered per socket above which droppable events (chat deltas) are skipped and counted, in bytes (capped at maxBufferedBytes).', 0),
-  handshakeTimeoutMs: int(L, 15_000, 'Time from socket open to a successful connect, in ms.', 100),
-  tickIntervalMs: int(L, 30_000, 'Interval of `tick` events, in ms.', 10),
-  healthIntervalMs: int(L, 60_000, 'Interval of `health` events, in ms.', 10),
-  pingIntervalMs: int(L, 25_000, 'WebSocket ping interval; a socket that has not answered the previous ping is closed, in ms.', 10),
-  presenceDebounceMs: int(L, 250, 'Presence changes within this window are sent as one `presence` event, in ms (0: at once).', 0, 60_000),
+  handshakeTimeoutMs: ms(L, 15_000, 'Time from socket open to a successful connect, in ms.', 100),
+  tickIntervalMs: ms(L, 30_000, 'Interval of `tick` events, in ms.', 10),
+  healthIntervalMs: ms(L, 60_000, 'Interval of `health` events, in ms.', 10),
+  pingIntervalMs: ms(L, 25_000, 'WebSocket ping interval; a socket that has not answered the previous ping is closed, in ms.', 10),
+  presenceDebounceMs: ms(L, 250, 'Presence changes within this window are sent as one `presence` event, in ms (0: at once).', 0, 60_000),
   maxSubscriptionsPerConnection: int(L, 1_000, 'Sessions one connection may follow with `sessions.messages.subscribe` at once; one more is refused with SUBSCRIPTION_LIMIT.', 1, 1_000_000),
   presenceMaxEntries: int(L, 200, 'Most clients listed in hello-ok\'s snapshot and in `presence` events (`system-presence` lists all).', 1, 1_000_000),
   maxConcurrentRuns: int(L, 32, 'Runs streaming at once across all sessions (one per session at most).', 1, 100_000),
   maxQueuedTurnsPerSession: int(L, 64, 'Turns waiting behind the active run of one session.', 1, 100_000),
   maxQueuedRuns: int(L, 10_000, 'Turns waiting across all sessions.', 1, 10_000_000),
-  chatDeltaIntervalMs: int(L, 75, 'Minimum spacing of `chat` delta events per run, in ms (text in between is merged).', 0, 10_000),
+  chatDeltaIntervalMs: ms(L, 75, 'Minimum spacing of `chat` delta events per run, in ms (text in between is merged).', 0, 10_000),
   idempotencyTtlMs: int(L, 86_400_000, 'How long a finished request\'s idempotency record is kept, in ms.', 1_000),
   historyMaxBytes: int(L, 6_291_456, 'Largest chat.history payload, in bytes (oldest messages are left out).', 1024),
-  agentWaitDefaultMs: int(L, 30_000, 'agent.wait timeout when the request has none, in ms.', 0),
-  shutdownGraceMs: int(L, 5_000, 'Time running turns get to finish on shutdown before they are aborted, in ms.', 0),
+  agentWaitDefaultMs: ms(L, 30_000, 'agent.wait timeout when the request has none, in ms.', 0),
+  shutdownGraceMs: ms(L, 5_000, 'Time running turns get to finish on shutdown before they are aborted, in ms.', 0),
 
   workerPoolConcurrency: int(W, 4, 'Worker jobs running at once across all lanes.', 1, 1_024),
   laneInteractiveConcurrency: int(W, 2, 'Jobs running at once in the `interactive` lane (execution and status tasks of plans).', 1, 1_024),
@@ -161,12 +166,12 @@ export const OPTIONS = {
   jobMaxAttempts: int(W, 3, 'Attempts a job gets before it becomes a dead letter.', 1, 100),
   jobBackoffBaseMs: int(W, 1_000, 'Wait before the first retry of a failed job, doubled for each further attempt, with jitter, in ms.', 1),
   jobBackoffMaxMs: int(W, 60_000, 'Longest wait before a retry of a failed job, in ms.', 1),
-  jobTimeoutMs: int(W, 120_000, 'Longest one attempt of a job may take before it counts as failed, in ms.', 1),
+  jobTimeoutMs: ms(W, 120_000, 'Longest one attempt of a job may take before it counts as failed, in ms.', 1),
   jobRetentionMs: int(W, 604_800_000, 'Finished plans and jobs are kept this long for agent.status, in ms.', 1_000),
   plannerMode: oneOf(W, ['auto', 'rules', 'model'], 'auto', 'How the brain plans: rules (a numbered or bulleted list in the message becomes tasks), model (asks the model for a JSON plan after every reply), auto (rules with the offline local provider; with a real model, asks it only when the message lists steps).'),
   planMaxTasks: int(W, 8, 'Most tasks in one plan; longer lists are cut.', 1, 100),
-  plannerTimeoutMs: int(W, 30_000, 'Longest the planning model call may take; past it the turn goes on without a plan, in ms.', 1),
-  heartbeatIntervalMs: int(W, 1_800_000, 'Interval of the heartbeat worker, in ms (0: no heartbeat).', 0),
+  plannerTimeoutMs: ms(W, 30_000, 'Longest the planning model call may take; past it the turn goes on without a plan, in ms.', 1),
+  heartbeatIntervalMs: ms(W, 1_800_000, 'Interval of the heartbeat worker, in ms (0: no heartbeat).', 0),
   staleTaskMs: int(W, 600_000, 'A pending or running task unchanged this long is reported stale by the heartbeat, in ms.', 1),
   researchMaxFiles: int(W, 2_000, 'Most workspace files the research worker indexes.', 1, 1_000_000),
   researchMaxFileBytes: int(W, 1_048_576, 'Largest workspace file the research worker indexes, in bytes.', 1),

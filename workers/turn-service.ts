@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../protocol/errors.js';
 import type { Store } from '../memory/store.js';
 import type { StoredMessage, TranscriptMessage } from '../memory/types.js';
+import { MAX_TIMER_MS } from './abortable.js';
 import { executeRun, type ExecutorDeps, type ExecutedRun } from './run-executor.js';
 import type { RunEnded, RunRef } from './run-events.js';
 import { agentFinal, chatReplay } from './responses.js';
@@ -154,7 +155,8 @@ export class TurnService {
     const ref: RunRef = { runId: input.idempotencyKey, sessionKey: accepted.session.key, agentId: input.agentId, kind: input.kind };
     const request: TurnRequest = {
       message: input.message,
-      timeoutMs: input.timeoutMs ?? this.#deps.limits.runTimeoutMs,
+      // A client's timeout may be longer than a timer holds (OpenClaw takes any integer): it is then that long.
+      timeoutMs: Math.min(input.timeoutMs ?? this.#deps.limits.runTimeoutMs, MAX_TIMER_MS),
       extraSystemPrompt: input.extraSystemPrompt,
       // A model the request names, else the one the session was patched to (sessions.patch, the TUI's /model).
       model: input.model ?? accepted.session.settings.model,
@@ -201,7 +203,7 @@ export class TurnService {
       return Promise.resolve(RunWaiters.fromRecord(stored));
     }
     if (timeoutMs === 0) return Promise.resolve({ runId, status: 'pending', ...(stored?.startedAt ? { startedAt: stored.startedAt } : {}) });
-    return this.#waiters.wait(runId, timeoutMs, signal);
+    return this.#waiters.wait(runId, Math.min(timeoutMs, MAX_TIMER_MS), signal);
   }
 
   /** The active run of a session and its text so far (chat.history's `inFlightRun`). */

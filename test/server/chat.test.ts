@@ -98,6 +98,16 @@ describe('chat.send', () => {
     expect(wait).toMatchObject({ runId: 'slow', status: 'error', stopReason: 'aborted' });
   });
 
+  it('takes a timeout beyond what a Node timer holds (~24.8 days) as that long, not as 1 ms', async () => {
+    const gw = await startTestGateway({ config: { localChunkDelayMs: 20 } });
+    const client = await RawClient.connect(gw.url, { token: TEST_TOKEN });
+    const days35 = 3_000_000_000;
+    await client.request('chat.send', { sessionKey: 'main', message: 'a patient turn', idempotencyKey: 'patient', timeoutMs: days35 });
+    const waited = client.request('agent.wait', { runId: 'patient', timeoutMs: days35 });
+    expect(payloadOf(await client.event('chat', (f) => isChat('patient')(f) && (f.payload as { state: string }).state !== 'delta'), 'chat').state).toBe('final');
+    expect(resultOf(await waited, 'agent.wait')).toMatchObject({ runId: 'patient', status: 'ok' });
+  });
+
   it('interrupt mode aborts the active run and runs the new turn next', async () => {
     const gw = await startTestGateway({ config: { localChunkDelayMs: 100 } });
     const client = await RawClient.connect(gw.url, { token: TEST_TOKEN });

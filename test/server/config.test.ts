@@ -145,6 +145,14 @@ describe('loadConfig', () => {
       expect(configError(() => loadConfig({ argv: ['--port=-1'] })).message).toMatch(/port \(from --port\): must be >= 0/);
     });
 
+    it('refuses a delay longer than a Node timer holds, which would fire after 1 ms', () => {
+      expect(configError(() => loadConfig({ argv: ['--ping-interval-ms', '3000000000'] })).message).toBe(
+        'invalid value "3000000000" for pingIntervalMs (from --ping-interval-ms): must be <= 2147483647',
+      );
+      // A retention is compared with timestamps, never put in a timer: 100 days is fine.
+      expect(loadConfig({ argv: ['--job-retention-ms', '8640000000'] }).jobRetentionMs).toBe(8_640_000_000);
+    });
+
     it('refuses a fraction for an integer option and names the file and key it came from', () => {
       const path = configFile({ port: 1.5 });
       expect(configError(() => loadConfig({ argv: ['--config', path] })).message).toBe(`invalid value 1.5 for port (from ${path}: port): expected an integer`);
