@@ -179,6 +179,7 @@ export const OPTIONS = {
   agentStatusMaxRuns: int(W, 50, 'Most runs agent.status lists.', 1, 10_000),
   maxConnections: int(R, 20_000, 'WebSocket connections open at once, handshaking ones included; one more is closed 1013 "too many connections".', 1, 10_000_000),
   requestsPerSec: int(R, 2_000, 'Requests per second one connection may make after hello-ok (token-bucket refill); more get RATE_LIMITED with retryAfterMs. 0: no limit.', 0),
+  maxPendingRequestsPerConnection: int(R, 1_000, 'Requests one connection may have waiting for their answer at once (agent.wait and `agent` wait for a run); one more gets RATE_LIMITED with retryAfterMs.', 1, 1_000_000),
   requestBurst: int(R, 4_000, 'Requests one connection may make at once above its rate (token-bucket size).', 1),
   connectsPerIpPerMin: int(R, 120, 'WebSocket connection attempts per minute per client IP; more are closed 1013 "too many connection attempts". 0: no limit.', 0),
   connectBurstPerIp: int(R, 60, 'Connection attempts one IP may make at once above its rate.', 1),

@@ -1,6 +1,7 @@
 /**
  * The gateway's rate limits, one owner for all of them (policy in README "Rate limits"):
- * - per connection: requests after hello-ok (`requestsPerSec`, `requestBurst`);
+ * - per connection: requests after hello-ok (`requestsPerSec`, `requestBurst`), and how many of them may wait
+ *   for their answer at once (`maxPendingRequestsPerConnection`: agent.wait and `agent` hold theirs until a run ends);
  * - per client IP: connection attempts, failed authentication, HTTP requests;
  * - gateway-wide: `maxConnections` sockets open at once (handshaking ones included).
  * Per-IP limits skip loopback addresses unless `rateLimitLoopback` is on: on loopback every local process, and
@@ -11,11 +12,13 @@ import type { Config } from './config-options.js';
 import { KeyedBuckets, TokenBucket, type BucketRate } from './token-bucket.js';
 
 /** Which limit refused something (the `limit` label of `brainstem_rate_limited_total`). */
-export type LimitName = 'requests' | 'connects' | 'auth' | 'http' | 'connections';
+export type LimitName = 'requests' | 'pending' | 'connects' | 'auth' | 'http' | 'connections';
 
 export interface RateLimitOptions {
   /** Per connection; undefined: unlimited. */
   requests: BucketRate | undefined;
+  /** Requests of one connection waiting for their answer at once. */
+  maxPendingRequests: number;
   /** Per IP; undefined: unlimited. */
   connects: BucketRate | undefined;
   /** Failed authentications per IP; undefined: unlimited. */
@@ -36,6 +39,7 @@ function rate(perSecond: number, burst: number): BucketRate | undefined {
 export function rateLimitOptions(config: Config): RateLimitOptions {
   return {
     requests: rate(config.requestsPerSec, config.requestBurst),
+    maxPendingRequests: config.maxPendingRequestsPerConnection,
     connects: rate(config.connectsPerIpPerMin / 60, config.connectBurstPerIp),
     authFailures: rate(config.authFailuresPerIpPerMin / 60, config.authFailureBurstPerIp),
     http: rate(config.httpRequestsPerIpPerSec, config.httpBurstPerIp),
@@ -92,16 +96,27 @@ export class RateLimits {
     return wait;
   }
 
-  /** A fresh per-connection request bucket, or undefined when requests are not limited. */
-  requestBucket(): RequestLimiter | undefined {
+  /** The limits of a new connection's requests. */
+  requestLimiter(): RequestLimiter {
     const options = this.options.requests;
-    if (options === undefined) return undefined;
-    const bucket = new TokenBucket(options, this.now());
+    const bucket = options === undefined ? undefined : new TokenBucket(options, this.now());
+    let pending = 0;
     return {
       take: () => {
-        const wait = bucket.take(this.now());
+        const wait = bucket?.take(this.now()) ?? 0;
         if (wait > 0) this.onLimited('requests');
         return wait;
+      },
+      begin: () => {
+        if (pending >= this.options.maxPendingRequests) {
+          this.onLimited('pending');
+          return false;
+        }
+        pending += 1;
+        return true;
+      },
+      end: () => {
+        pending -= 1;
       },
     };
   }
@@ -125,7 +140,12 @@ export class RateLimits {
   }
 }
 
-/** One connection's request budget: `take()` answers 0 when the request may go ahead, else ms to wait. */
+/** One connection's request limits. */
 export interface RequestLimiter {
+  /** The rate: 0 when a request may go ahead, else ms to wait. */
   take(): number;
+  /** A request's handler starts: false when the connection already has its most requests waiting for an answer. */
+  begin(): boolean;
+  /** A request that began was answered. */
+  end(): void;
 }

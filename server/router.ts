@@ -1,7 +1,7 @@
 /**
  * Requests after hello-ok: the connection's rate limit, frame check, method lookup, scope check
- * (protocol-openclaw.md §6), params validation, then the handler. A request over the rate limit is answered
- * `RATE_LIMITED` with `retryAfterMs` (never dropped). Whatever a handler throws that is not a GatewayError
+ * (protocol-openclaw.md §6), params validation, then the handler. A request over the rate limit, or over the
+ * connection's requests waiting for an answer, is answered `RATE_LIMITED` with `retryAfterMs` (never dropped). Whatever a handler throws that is not a GatewayError
  * becomes `INTERNAL` — the client never sees a stack trace; the log keeps the original as the cause.
  */
 import type { Logger } from 'pino';
@@ -14,6 +14,9 @@ import type { Connection } from './connection.js';
 import { methodEnabled } from './extensions.js';
 import type { Handler, Handlers, RequestContext } from './methods/types.js';
 import { isSqliteError } from '../memory/db.js';
+
+/** retryAfterMs of a request refused for the connection's requests waiting for their answers. */
+export const PENDING_RETRY_AFTER_MS = 1_000;
 
 export interface RouterOptions {
   /** Check every result against its schema and log mismatches (tests turn this on). */
@@ -66,7 +69,17 @@ export class Router {
       const detail = formatValidationErrors(validate.errors);
       return this.#fail(conn, id, new GatewayError('INVALID_PARAMS', { params: { method, detail } }), method);
     }
-    await this.#invoke(conn, id, method, params);
+    const limiter = conn.requestLimiter;
+    if (limiter?.begin() === false) {
+      // No estimate is possible (a waiting agent.wait holds its place up to its timeout): a hint, not a promise.
+      const wait = PENDING_RETRY_AFTER_MS;
+      return this.#fail(conn, id, new GatewayError('RATE_LIMITED', { details: { limit: 'pending', retryAfterMs: wait }, retryAfterMs: wait }), 'rate_limited');
+    }
+    try {
+      await this.#invoke(conn, id, method, params);
+    } finally {
+      limiter?.end();
+    }
   }
 
   async #invoke(conn: Connection, id: string, method: MethodName, params: unknown): Promise<void> {

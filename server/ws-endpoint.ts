@@ -78,7 +78,7 @@ export function acceptSocket(ws: WebSocket, req: IncomingMessage, ctx: EndpointC
     if (conn.phase === 'challenge') {
       handleHandshakeFrame(conn, data, ctx.handshake);
       if (conn.phase !== 'challenge') clearTimeout(handshakeTimer);
-      if (conn.open) conn.requestLimiter = ctx.limits.requestBucket();
+      if (conn.open) conn.requestLimiter = ctx.limits.requestLimiter();
     } else if (conn.phase === 'open') {
       void ctx.router.dispatch(conn, data);
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimits, isLoopbackAddress, type RateLimitOptions } from '../../server/rate-limits.js';
+import { PENDING_RETRY_AFTER_MS } from '../../server/router.js';
 import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.js';
 import { RawClient, connectParams, type Frame } from '../helpers/raw-client.js';
 
@@ -14,6 +15,7 @@ async function burst(client: RawClient, method: string, count: number, prefix: s
 describe('RateLimits', () => {
   const base: RateLimitOptions = {
     requests: { burst: 2, perSecond: 1 },
+    maxPendingRequests: 2,
     connects: { burst: 1, perSecond: 1 },
     authFailures: { burst: 2, perSecond: 1 / 60 },
     http: { burst: 1, perSecond: 1 },
@@ -56,13 +58,19 @@ describe('RateLimits', () => {
     expect(limited).toEqual(['auth']);
   });
 
-  it('gives each connection its own request bucket, and none when requests are unlimited', () => {
-    const limits = new RateLimits(base, () => 0);
-    const a = limits.requestBucket();
-    const b = limits.requestBucket();
-    expect([a?.take(), a?.take(), a?.take()]).toEqual([0, 0, 1000]);
-    expect(b?.take()).toBe(0);
-    expect(new RateLimits({ ...base, requests: undefined }, () => 0).requestBucket()).toBeUndefined();
+  it('gives each connection its own request bucket and pending count; a rate of 0 leaves only the count', () => {
+    const limited: string[] = [];
+    const limits = new RateLimits(base, () => 0, (limit) => limited.push(limit));
+    const a = limits.requestLimiter();
+    const b = limits.requestLimiter();
+    expect([a.take(), a.take(), a.take()]).toEqual([0, 0, 1000]);
+    expect(b.take()).toBe(0);
+    expect([a.begin(), a.begin(), a.begin(), b.begin()]).toEqual([true, true, false, true]);
+    a.end();
+    expect(a.begin()).toBe(true);
+    expect(limited).toEqual(['requests', 'pending']);
+    const unlimited = new RateLimits({ ...base, requests: undefined }, () => 0).requestLimiter();
+    expect([unlimited.take(), unlimited.take(), unlimited.take()]).toEqual([0, 0, 0]);
   });
 });
 
@@ -87,6 +95,26 @@ describe('requests per connection', () => {
     }
     const wait = Math.max(...limited.map((f) => f.error?.retryAfterMs ?? 0));
     await new Promise((r) => setTimeout(r, wait + 50));
+    expect((await client.request('health', {})).ok).toBe(true);
+  });
+
+  it('answers RATE_LIMITED (limit "pending") once a connection has its most requests waiting for an answer', async () => {
+    const gw = await startTestGateway({ config: { maxPendingRequestsPerConnection: 2, localChunkDelayMs: 100 } });
+    const client = await RawClient.connect(gw.url, { token: TEST_TOKEN });
+    const other = await RawClient.connect(gw.url, { token: TEST_TOKEN });
+    await client.request('chat.send', { sessionKey: 'main', message: 'a slow reply to wait for', idempotencyKey: 'slow' });
+    const waits = [client.request('agent.wait', { runId: 'slow', timeoutMs: 10_000 }), client.request('agent.wait', { runId: 'slow', timeoutMs: 10_000 })];
+    const refused = await client.request('health', {});
+    expect(refused.error).toEqual({
+      code: 'UNAVAILABLE',
+      message: 'rate limit exceeded; retry shortly',
+      retryable: true,
+      retryAfterMs: PENDING_RETRY_AFTER_MS,
+      details: { code: 'RATE_LIMITED', limit: 'pending', retryAfterMs: PENDING_RETRY_AFTER_MS },
+    });
+    // The cap is the connection's own.
+    expect((await other.request('health', {})).ok).toBe(true);
+    for (const wait of await Promise.all(waits)) expect(wait.payload).toMatchObject({ runId: 'slow', status: 'ok' });
     expect((await client.request('health', {})).ok).toBe(true);
   });
 
