@@ -117,7 +117,7 @@ export function buildServices(deps: GatewayDeps): Runtime {
     model,
     modelProvider: primary?.provider ?? deps.provider.id,
     broadcaster,
-    presence: new Presence(broadcaster, { serverVersion: SERVER_VERSION, startedAt, debounceMs: config.presenceDebounceMs, maxEntries: config.presenceMaxEntries }),
+    presence: new Presence(broadcaster, { serverVersion: SERVER_VERSION, startedAt, debounceMs: config.presenceDebounceMs, maxEntries: config.presenceMaxEntries, maxBytesPerSec: config.presenceMaxBytesPerSec }),
     loop,
     metrics: hardening.metrics,
     limits: hardening.limits,

@@ -143,6 +143,7 @@ export const OPTIONS = {
   healthIntervalMs: ms(L, 60_000, 'Interval of `health` events, in ms.', 10),
   pingIntervalMs: ms(L, 25_000, 'WebSocket ping interval; a socket that has not answered the previous ping is closed, in ms.', 10),
   presenceDebounceMs: ms(L, 250, 'Presence changes within this window are sent as one `presence` event, in ms (0: at once).', 0, 60_000),
+  presenceMaxBytesPerSec: int(L, 16_777_216, 'Most bytes of `presence` events sent per second, all clients together; past it the events are spaced further apart than presenceDebounceMs.', 1_024),
   maxSubscriptionsPerConnection: int(L, 1_000, 'Sessions one connection may follow with `sessions.messages.subscribe` at once; one more is refused with SUBSCRIPTION_LIMIT.', 1, 1_000_000),
   presenceMaxEntries: int(L, 200, 'Most clients listed in hello-ok\'s snapshot and in `presence` events (`system-presence` lists all).', 1, 1_000_000),
   maxConcurrentRuns: int(L, 32, 'Runs streaming at once across all sessions (one per session at most).', 1, 100_000),

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import type { HelloOk } from '../../protocol/methods/connect.js';
 import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.js';
@@ -47,5 +48,26 @@ describe('presence', () => {
     await vi.waitFor(async () => expect(await listedIn()).toEqual([undefined, 'b', 'c']));
     const event = payloadOf(await b.event('presence', (f) => !JSON.stringify(f.payload).includes('"instanceId":"a"')), 'presence');
     expect(event.presence.map((entry) => entry.instanceId)).toEqual([undefined, 'b', 'c']);
+  });
+
+  it('spaces presence events so that together they send at most presenceMaxBytesPerSec', async () => {
+    const budget = 8_192;
+    const gw = await startTestGateway({ config: { presenceDebounceMs: 0, presenceMaxBytesPerSec: budget } });
+    const watcher = await RawClient.connect(gw.url, { token: TEST_TOKEN, client: { instanceId: 'watcher' } });
+    const arrivals: { at: number; bytes: number; ids: (string | undefined)[] }[] = [];
+    watcher.ws.on('message', (data: Buffer) => {
+      const frame = JSON.parse(data.toString('utf8')) as { event?: string; payload?: { presence: { instanceId?: string }[] } };
+      if (frame.event === 'presence') arrivals.push({ at: performance.now(), bytes: JSON.stringify(frame.payload).length, ids: frame.payload?.presence.map((entry) => entry.instanceId) ?? [] });
+    });
+    await sleep(300);
+    arrivals.length = 0;
+    // The first join goes out at once, to 2 read clients; the next two wait for its bytes to fit the budget.
+    await RawClient.connect(gw.url, { token: TEST_TOKEN, client: { instanceId: 'a' } });
+    await RawClient.connect(gw.url, { token: TEST_TOKEN, client: { instanceId: 'b' } });
+    await RawClient.connect(gw.url, { token: TEST_TOKEN, client: { instanceId: 'c' } });
+    await vi.waitFor(() => expect(arrivals.at(-1)?.ids).toEqual([undefined, 'watcher', 'a', 'b', 'c']));
+    expect(arrivals.map((arrival) => arrival.ids.length)).toEqual([3, 5]);
+    const [first, second] = arrivals as [(typeof arrivals)[0], (typeof arrivals)[0]];
+    expect(second.at - first.at).toBeGreaterThanOrEqual(((1000 * first.bytes * 2) / budget) * 0.9);
   });
 });
