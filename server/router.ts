@@ -1,8 +1,9 @@
 /**
  * Requests after hello-ok: the connection's rate limit, frame check, method lookup, scope check
  * (protocol-openclaw.md §6), params validation, then the handler. A request over the rate limit, or over the
- * connection's requests waiting for an answer, is answered `RATE_LIMITED` with `retryAfterMs` (never dropped). Whatever a handler throws that is not a GatewayError
- * becomes `INTERNAL` — the client never sees a stack trace; the log keeps the original as the cause.
+ * connection's requests waiting for an answer, is answered `RATE_LIMITED` with `retryAfterMs` (never dropped).
+ * Whatever a handler throws that is not a GatewayError becomes `INTERNAL` — the client never sees a stack
+ * trace; the log keeps the original as the cause.
  */
 import type { Logger } from 'pino';
 import { GatewayError, isGatewayError } from '../protocol/errors.js';
