@@ -189,7 +189,7 @@ export class MemoryService {
    */
   discard(sessionKey: string): void {
     this.#entries.delete(sessionKey);
-    if (this.#options.longTerm && this.#options.store.health().state === 'ok') this.#writer.flush();
+    if (this.#options.longTerm) this.#writer.flush();
   }
 
   /**
