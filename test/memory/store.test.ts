@@ -157,6 +157,31 @@ describe('openDatabase', () => {
     expect(db.prepare("SELECT v FROM memory_fts_config WHERE k = 'deletemerge'").get()).toEqual({ v: 0 });
   });
 
+  it('upgrades a database made before migration 10: runs no message refers to (left by deletes) are removed', () => {
+    const dataDir = tempDir('brainstem-upgrade-');
+    const before = openDatabase(join(dataDir, DATABASE_FILE), undefined, { migrations: MIGRATIONS.filter((m) => m.version < 10) });
+    before.prepare("INSERT INTO sessions (key, agent_id, session_id, created_at, updated_at) VALUES ('agent:main:main', 'main', 's1', 1, 1)").run();
+    const message = before.prepare("INSERT INTO messages (id, session_key, session_id, seq, role, body, run_id, created_at) VALUES (?, ?, ?, ?, 'user', '{}', ?, 1)");
+    const run = before.prepare("INSERT INTO runs (run_id, session_key, session_id, agent_id, kind, status, created_at) VALUES (?, ?, ?, 'main', 'chat', 'ok', 1)");
+    message.run('m1', 'agent:main:main', 's1', 1, 'kept');
+    run.run('kept', 'agent:main:main', 's1');
+    // A session deleted with its transcript: its runs stayed.
+    run.run('gone-1', 'agent:main:deleted', 's2');
+    // A session purged halfway: the run of a purged message stayed, the one of a message left is kept.
+    message.run('m2', 'agent:main:halfway', 's3', 7, 'halfway-kept');
+    run.run('halfway-gone', 'agent:main:halfway', 's3');
+    run.run('halfway-kept', 'agent:main:halfway', 's3');
+    // A run whose id only a message of another session uses (an id used again): no message of its own.
+    message.run('m3', 'agent:main:reused', 'old', 1, 'reused');
+    run.run('reused', 'agent:main:reused', 'new');
+    before.close();
+    const store = openStore(dataDir);
+    onFinished(() => store.close());
+    const db = rawDb(dataDir);
+    expect(db.prepare('SELECT run_id FROM runs ORDER BY run_id').all()).toEqual([{ run_id: 'halfway-kept' }, { run_id: 'kept' }]);
+    expect(db.prepare("SELECT name FROM sqlite_schema WHERE name = 'messages_run_once'").all()).toEqual([]);
+  });
+
   it('rolls a failing migration back whole and does not record it', () => {
     const path = join(tempDir('brainstem-db-'), 'test.db');
     const migrations: Migration[] = [
