@@ -3,11 +3,12 @@
  * messages and memory items in the delete's own transaction cost 15-40 µs per stored message (the full-text
  * index's deletes most of it): a session of 50,000 messages held the event loop 0.7-2 s. `sessions.delete`
  * now deletes the session row and records a purge: the key and the bounds of what existed then (messages
- * below `below_seq` and their runs, memory items, summaries and events up to the MemoryID `through_id`); `step`
- * removes them a batch at a time. Everything made later under the same key is above both bounds: a new session's
- * seqs go on after the highest stored one (sessions-store.ts) and MemoryIDs only grow. Until a purge is done,
- * its memory items are hidden from every read (`notPurged`); its messages are not read by anyone (history
- * reads by sessionId). A purge row is on disk in the delete's commit, so a restart goes on where it stopped.
+ * below `below_seq`, with their runs and the replies their idempotency records keep; memory items, summaries
+ * and events up to the MemoryID `through_id`); `step` removes them a batch at a time. Everything made later
+ * under the same key is above both bounds: a new session's seqs go on after the highest stored one
+ * (sessions-store.ts) and MemoryIDs only grow. Until a purge is done, its memory items are hidden from every
+ * read (`notPurged`); its messages are not read by anyone (history reads by sessionId). A purge row is on disk
+ * in the delete's commit, so a restart goes on where it stopped.
  */
 import type { Db } from './db.js';
 
@@ -31,6 +32,7 @@ export class PurgeStore {
   readonly #any;
   readonly #oldest;
   readonly #messages;
+  readonly #replies;
   readonly #runs;
   readonly #byId;
   readonly #done;
@@ -60,12 +62,16 @@ export class PurgeStore {
     // The runs of the batch of messages `#messages` removes next: every run stores its user message in the
     // transaction that creates it, with the same session. A run id reused later (an expired idempotency key)
     // in a session made after the delete has another sessionId, so its row stays.
-    this.#runs = db.prepare<[string, number, number]>(
-      `DELETE FROM runs WHERE rowid IN (
-         SELECT r.rowid FROM (SELECT run_id, session_key, session_id FROM messages
-                              WHERE session_key = ? AND seq < ? AND run_id IS NOT NULL ORDER BY seq LIMIT ?) m
-         JOIN runs r ON r.run_id = m.run_id AND r.session_key = m.session_key AND r.session_id = m.session_id)`,
+    const batchRuns = `SELECT r.rowid, r.run_id FROM (SELECT run_id, session_key, session_id FROM messages
+                         WHERE session_key = ? AND seq < ? AND run_id IS NOT NULL ORDER BY seq LIMIT ?) m
+                       JOIN runs r ON r.run_id = m.run_id AND r.session_key = m.session_key AND r.session_id = m.session_id`;
+    // Their idempotency records stay until they expire, so that a repeat of the request still runs nothing; what
+    // an `agent` record keeps for repeats, the reply's text, goes now (runId = idempotency key).
+    this.#replies = db.prepare<[string, number, number]>(
+      `UPDATE idempotency SET response = json_set(response, '$.result.payloads', json('[]'))
+       WHERE key IN (SELECT run_id FROM (${batchRuns})) AND json_type(response, '$.result.payloads') = 'array'`,
     );
+    this.#runs = db.prepare<[string, number, number]>(`DELETE FROM runs WHERE rowid IN (SELECT rowid FROM (${batchRuns}))`);
     this.#byId = [
       db.prepare<[string, string, number]>('DELETE FROM memory_items WHERE n IN (SELECT n FROM memory_items WHERE session_key = ? AND id <= ? ORDER BY id LIMIT ?)'),
       db.prepare<[string, string, number]>('DELETE FROM summaries WHERE id IN (SELECT id FROM summaries WHERE session_key = ? AND id <= ? LIMIT ?)'),
@@ -96,6 +102,7 @@ export class PurgeStore {
   step(max: number): { removed: number; more: boolean } {
     const purge = this.#oldest.get();
     if (purge === undefined) return { removed: 0, more: false };
+    this.#replies.run(purge.session_key, purge.below_seq, max);
     const runs = this.#runs.run(purge.session_key, purge.below_seq, max).changes;
     const counts = [
       this.#messages.run(purge.session_key, purge.below_seq, max).changes,

@@ -291,12 +291,20 @@ describe('sessions.delete', () => {
     const gw = await startTestGateway({ dataDir, config });
     const c = await admin(gw);
     for (let i = 0; i < 3; i += 1) await runTurn(c, 'doomed', `doomed-${i}`, `doomed line ${i}`);
+    // `agent` keeps its reply in its idempotency record, for repeats of the request.
+    const agent = { sessionKey: 'doomed', message: 'doomed secret', idempotencyKey: 'doomed-agent' };
+    c.send({ type: 'req', id: 'ag', method: 'agent', params: agent });
+    await c.next((f) => f.type === 'res' && f.id === 'ag' && (f.payload as { status?: string }).status === 'ok');
     await runTurn(c, 'kept', 'kept-0', 'kept line');
     expect(await gw.gateway.services.memory.manager?.runOnce()).toBe(1);
 
     expect(resultOf(await c.request('sessions.delete', { key: 'doomed' }), 'sessions.delete').deleted).toBe(true);
     await vi.waitFor(() => expect(gw.store.purges.pending()).toBe(false));
     gw.gateway.services.memory.service.flush();
+    // A repeat still runs nothing (the key's record stays until it expires), and no longer carries the reply.
+    const repeat = await c.request('agent', agent, 'ag-again');
+    expect(repeat.payload).toMatchObject({ runId: 'doomed-agent', status: 'ok', result: { payloads: [] } });
+    expect(gw.store.sessions.get('agent:main:doomed')).toBeUndefined();
 
     const db = openDatabase(join(dataDir, DATABASE_FILE));
     const rows = (key: string) =>
@@ -307,6 +315,7 @@ describe('sessions.delete', () => {
         ]),
       );
     expect(rows('agent:main:doomed')).toEqual({ messages: 0, memory_items: 0, summaries: 0, events: 0, runs: 0, ram_snapshots: 0 });
+    expect(JSON.stringify(db.prepare('SELECT * FROM idempotency').all())).not.toContain('doomed secret');
     expect(rows('agent:main:kept')).toMatchObject({ messages: 2, memory_items: 2, runs: 1 });
     db.close();
   });
