@@ -36,6 +36,7 @@ export class Presence {
   #timer: NodeJS.Timeout | undefined;
   /** performance.now() before which the next event may not go (the last one's bytes at maxBytesPerSec). */
   #nextAt = 0;
+  #closed = false;
   /** The capped list as JSON and the connections on it; undefined until asked for after a change to it. */
   #listed: { json: string; conns: ReadonlySet<Connection> } | undefined;
 
@@ -90,8 +91,9 @@ export class Presence {
     return this.stateVersion;
   }
 
-  /** Cancels a pending presence event; safe to call twice. */
+  /** Cancels a pending presence event, and sends none after (clients leaving a closing gateway); safe to call twice. */
   close(): void {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
   }
@@ -99,7 +101,7 @@ export class Presence {
   /** Bumps the version and, once the debounce window closes and the byte budget allows, tells everyone. */
   #changed(): void {
     this.#version.presence += 1;
-    if (this.#timer !== undefined) return;
+    if (this.#timer !== undefined || this.#closed) return;
     const wait = Math.max(this.options.debounceMs, this.#nextAt - performance.now());
     if (wait <= 0) return this.#send();
     this.#timer = setTimeout(() => this.#send(), wait);
