@@ -37,7 +37,9 @@ export type RuntimeEvent =
   | { type: 'run.ended'; run: RunRef; ended: RunEnded }
   | { type: 'message.stored'; message: StoredMessage }
   /** `session` reads the row when called: only when someone listens for session changes. */
-  | { type: 'session.changed'; sessionKey: string; agentId: string; reason: string; session: () => SessionRecord | undefined };
+  | { type: 'session.changed'; sessionKey: string; agentId: string; reason: string; session: () => SessionRecord | undefined }
+  /** A session was deleted with its transcript: what other parts keep of it goes too (the agent runtime's plans). */
+  | { type: 'session.deleted'; sessionKey: string };
 
 /** The runtime's events, fanned out (workers/fanout.ts). */
 export class RuntimeEvents extends Fanout<RuntimeEvent> {}

@@ -85,7 +85,10 @@ export class SessionService {
     });
     if (!options.deleteTranscript) this.memory.drop(key, 'session-deleted');
     this.#changed(key, current.agentId, 'deleted');
-    if (options.deleteTranscript) void this.purge();
+    if (options.deleteTranscript) {
+      this.events.emit({ type: 'session.deleted', sessionKey: key });
+      void this.purge();
+    }
     return true;
   }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import BetterSqlite3 from 'better-sqlite3';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { AgentBlockedPayload, AgentPlanPayload } from '../../protocol/methods/agent-plan.js';
 import type { JobHandler } from '../../workers/jobs/job-runner.js';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
@@ -10,6 +11,7 @@ import { isEvent, planClient, progressOf, sendGoal } from '../helpers/agent-plan
 import { untilAborted } from '../helpers/jobs.js';
 import { sampleValue, scrape } from '../helpers/metrics-text.js';
 import { AUDIT_LOG_FILE } from '../../server/hardening.js';
+import { DATABASE_FILE } from '../../memory/store.js';
 
 function runtimeOf(gw: TestGateway) {
   const agent = gw.gateway.services.agent;
@@ -166,6 +168,33 @@ describe('agent.control', () => {
     expect(stop.affected).toEqual(['first', 'second']);
     await watcher.event('chat', isChat('first', 'aborted'));
     await watcher.event('chat', isChat('second', 'aborted'));
+  });
+
+  it('a session deleted with its transcript takes its plans and tasks along, the running one aborted', async () => {
+    const research = untilAborted();
+    // The other session's run waits for its task to the end: closing the gateway need not wait for it.
+    const gw = await startTestGateway({ config: { shutdownGraceMs: 50 }, agentHandlers: new Map([['research', research.handler]]) });
+    const watcher = await planClient(gw.url, TEST_TOKEN);
+    const admin = await RawClient.connect(gw.url, { token: TEST_TOKEN, scopes: ['operator.admin'] });
+    await sendGoal(watcher, 'kept', 'kept-goal', 'Other work:\n- research the garden');
+    const kept = await planOf(watcher, 'kept-goal');
+    await sendGoal(watcher, 'doomed', 'doomed-goal', 'Secret plan:\n- research the vault\n- research the keys');
+    const doomed = await planOf(watcher, 'doomed-goal');
+    await watcher.event('agent.progress', (f) => (f.payload as { planId: string; state: string }).planId === doomed.planId && (f.payload as { state: string }).state === 'running');
+
+    expect(resultOf(await admin.request('sessions.delete', { key: 'doomed' }), 'sessions.delete').deleted).toBe(true);
+    expect(research.aborted.filter((id) => doomed.tasks.some((task) => task.taskId === id))).toHaveLength(1);
+    const db = new BetterSqlite3(join(gw.dataDir, DATABASE_FILE), { readonly: true });
+    onTestFinished(() => {
+      db.close();
+    });
+    const count = (sql: string, ...args: string[]) => (db.prepare(sql).get(...args) as { n: number }).n;
+    expect(count("SELECT count(*) AS n FROM plans WHERE session_key = 'agent:main:doomed'")).toBe(0);
+    expect(count("SELECT count(*) AS n FROM jobs WHERE session_key = 'agent:main:doomed' OR plan_id = ?", doomed.planId)).toBe(0);
+    expect(JSON.stringify(db.prepare('SELECT * FROM plans').all())).not.toContain('Secret plan');
+    // Another session's plan goes on.
+    expect(count('SELECT count(*) AS n FROM jobs WHERE plan_id = ?', kept.planId)).toBe(1);
+    expect(resultOf(await watcher.request('agent.status', { runId: 'kept-goal' }), 'agent.status').runs).toHaveLength(1);
   });
 
   it('writes every agent.control to the audit log, and /metrics counts the jobs by state', async () => {

@@ -33,6 +33,8 @@ import type { RunsReader, TurnControl } from './turn-control.js';
 export const JOB_PRUNE_INTERVAL_MS = 3_600_000;
 /** Rows of each job table dropped per transaction of a prune (a few ms). */
 export const PRUNE_BATCH = 500;
+/** Plans of a deleted session removed per transaction (with their tasks: at most planMaxTasks each). */
+export const FORGET_BATCH = 50;
 
 export interface LaneLimits {
   concurrency: number;
@@ -98,6 +100,7 @@ export class AgentRuntime {
   #pruner: NodeJS.Timeout | undefined;
   #closed: Promise<void> | undefined;
   #pruning = false;
+  readonly #stopForgetting: () => void;
 
   constructor(deps: AgentRuntimeDeps) {
     this.deps = deps;
@@ -132,6 +135,9 @@ export class AgentRuntime {
     });
     this.book = new RunBook({ events: deps.events, turns: deps.turns, runs: deps.runs, store: this.store, now });
     this.tasks = new TaskControl(this.store, () => this.runner, this.board);
+    this.#stopForgetting = deps.events.on((event) => {
+      if (event.type === 'session.deleted') void this.forgetSession(event.sessionKey);
+    });
     this.heartbeat = new Heartbeat({
       intervalMs: options.heartbeatIntervalMs,
       staleTaskMs: options.staleTaskMs,
@@ -185,6 +191,31 @@ export class AgentRuntime {
     return this.runner.enqueue(job);
   }
 
+  /**
+   * A session was deleted with its transcript: its unfinished jobs are cancelled at once (a running attempt is
+   * aborted), then its plans, tasks and their effect records are deleted, FORGET_BATCH plans (and as many other
+   * jobs) a transaction with the event loop free between two. A plan's goal and its tasks' results quote the
+   * conversation, and would otherwise stay for `jobRetentionMs` after they end. Resolves with the plans deleted.
+   */
+  async forgetSession(sessionKey: string): Promise<number> {
+    const before = this.deps.now();
+    let plans = 0;
+    try {
+      this.tasks.apply('stop', this.store.openJobsOfSession(sessionKey));
+      for (;;) {
+        const step = this.store.forgetSession(sessionKey, before, FORGET_BATCH);
+        plans += step.plans;
+        if (!step.more || this.#closed !== undefined) break;
+        await setImmediate();
+      }
+      if (plans > 0) this.deps.logger.debug({ sessionKey, plans }, 'plans of a deleted session removed');
+    } catch (err) {
+      // What is left goes with the retention prune once it has ended.
+      this.deps.logger.warn({ err, sessionKey, plans }, 'removing the plans of a deleted session failed');
+    }
+    return plans;
+  }
+
   /** Jobs by state (for `/metrics`). */
   jobCounts(): Record<JobState, number> {
     return this.store.countsByState();
@@ -193,6 +224,7 @@ export class AgentRuntime {
   /** Safe to call twice. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      this.#stopForgetting();
       clearInterval(this.#pruner);
       this.heartbeat.close();
       this.brain?.close();

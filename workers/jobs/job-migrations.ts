@@ -118,4 +118,13 @@ export const JOB_MIGRATIONS: readonly Migration[] = [
     // The hourly prune looked for old effect records by scanning the whole table.
     sql: 'CREATE INDEX job_effects_created ON job_effects(created_at);',
   },
+  {
+    version: 104,
+    name: 'workers: jobs and effects by session',
+    // A session deleted with its transcript takes its jobs and their effect records along (JobStore.forgetSession).
+    sql: `
+      CREATE INDEX jobs_session ON jobs(session_key) WHERE session_key IS NOT NULL;
+      CREATE INDEX job_effects_job ON job_effects(job_id);
+    `,
+  },
 ];

@@ -131,6 +131,17 @@ export class JobStore {
         AND (plan_id IS NULL OR plan_id IN (SELECT plan_id FROM plans WHERE created_at < ?)) ORDER BY ended_at LIMIT ?)`),
       prunePlans: p(`DELETE FROM plans WHERE plan_id IN (SELECT plan_id FROM plans WHERE created_at < ?
         AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.plan_id = plans.plan_id) ORDER BY created_at LIMIT ?)`),
+      // A session's unfinished jobs: its own and its plans' tasks (a plan is the session's whatever its tasks say).
+      sessionOpenJobs: p<JobRow>(`SELECT * FROM jobs WHERE session_key = ? AND state IN ('pending', 'running', 'dead')
+        UNION SELECT j.* FROM plans p JOIN jobs j ON j.plan_id = p.plan_id WHERE p.session_key = ? AND j.state IN ('pending', 'running', 'dead')`),
+      // forgetSession, a batch at a time: some of the session's plans with their tasks, some of its other jobs.
+      sessionPlans: p<{ plan_id: string }>('SELECT plan_id FROM plans WHERE session_key = ? AND created_at <= ? LIMIT ?'),
+      sessionLooseJobs: p<{ id: string }>('SELECT id FROM jobs WHERE session_key = ? AND plan_id IS NULL AND created_at <= ? LIMIT ?'),
+      forgetPlanEffects: p('DELETE FROM job_effects WHERE job_id IN (SELECT id FROM jobs WHERE plan_id IN (SELECT value FROM json_each(?)))'),
+      forgetPlanJobs: p('DELETE FROM jobs WHERE plan_id IN (SELECT value FROM json_each(?))'),
+      forgetPlans: p('DELETE FROM plans WHERE plan_id IN (SELECT value FROM json_each(?))'),
+      forgetJobEffects: p('DELETE FROM job_effects WHERE job_id IN (SELECT value FROM json_each(?))'),
+      forgetJobs: p('DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))'),
       pruneEffects: p(`DELETE FROM job_effects WHERE key IN (SELECT key FROM job_effects WHERE created_at < ?
         AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = job_effects.job_id) ORDER BY created_at LIMIT ?)`),
     };
@@ -306,6 +317,30 @@ export class JobStore {
       const result = effect();
       this.#s.recordEffect.run(key, jobId, result === undefined ? null : JSON.stringify(result), now);
       return { ran: true, result };
+    });
+  }
+
+  /** A session's pending, running and dead jobs, its plans' tasks included. */
+  openJobsOfSession(sessionKey: string): JobRecord[] {
+    return this.#s.sessionOpenJobs.all(sessionKey, sessionKey).map(toJob);
+  }
+
+  /**
+   * Deletes up to `max` of a session's plans made up to `before` with their tasks, up to `max` of its other jobs
+   * made by then, and their effect records, in one transaction; `more` says some are left. A session made later
+   * under the key keeps its own. Cancel the unfinished jobs first: an attempt still running then changes nothing
+   * when it ends.
+   */
+  forgetSession(sessionKey: string, before: number, max: number): { plans: number; jobs: number; more: boolean } {
+    return this.transaction(() => {
+      const plans = this.#s.sessionPlans.all(sessionKey, before, max).map((row) => row.plan_id);
+      const loose = this.#s.sessionLooseJobs.all(sessionKey, before, max).map((row) => row.id);
+      const [planIds, jobIds] = [JSON.stringify(plans), JSON.stringify(loose)];
+      this.#s.forgetPlanEffects.run(planIds);
+      this.#s.forgetJobEffects.run(jobIds);
+      const jobs = this.#s.forgetPlanJobs.run(planIds).changes + this.#s.forgetJobs.run(jobIds).changes;
+      this.#s.forgetPlans.run(planIds);
+      return { plans: plans.length, jobs, more: plans.length === max || loose.length === max };
     });
   }
 

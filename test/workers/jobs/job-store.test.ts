@@ -198,4 +198,26 @@ describe('JobStore state machine', () => {
     expect(s.prune(20, 100)).toEqual({ jobs: 2, more: false });
     expect(s.plan('p1')).toBeUndefined();
   });
+
+  it('forgets a session batch by batch: its plans with their tasks, its other jobs, their effect records', () => {
+    const s = store();
+    const doomed = 'agent:main:doomed';
+    for (const n of [1, 2, 3]) {
+      s.insertPlan({ planId: `p${n}`, runId: `r${n}`, sessionKey: doomed, goal: 'secret', createdAt: n }, [newJob(`p${n}-a`, { planId: `p${n}` }), newJob(`p${n}-b`, { planId: `p${n}` })], n);
+    }
+    s.insert(newJob('loose', { sessionKey: doomed }), 0);
+    s.insertPlan({ planId: 'other', runId: 'r9', sessionKey: 'agent:main:kept', goal: 'kept', createdAt: 0 }, [newJob('other-a', { planId: 'other' })], 0);
+    for (const id of ['p1-a', 'loose', 'other-a']) s.once(`effect-${id}`, id, 0, () => id);
+    expect(s.openJobsOfSession(doomed).map((job) => job.id).sort()).toEqual(['loose', 'p1-a', 'p1-b', 'p2-a', 'p2-b', 'p3-a', 'p3-b']);
+
+    // A session made under the key after the delete keeps its plan.
+    s.insertPlan({ planId: 'later', runId: 'r10', sessionKey: doomed, goal: 'new life', createdAt: 100 }, [newJob('later-a', { planId: 'later' })], 100);
+    expect(s.forgetSession(doomed, 50, 2)).toEqual({ plans: 2, jobs: 5, more: true });
+    expect(s.forgetSession(doomed, 50, 2)).toEqual({ plans: 1, jobs: 2, more: false });
+    expect(s.recentPlans(10, doomed).map((plan) => plan.planId)).toEqual(['later']);
+    expect(s.openJobsOfSession(doomed).map((job) => job.id)).toEqual(['later-a']);
+    expect(s.hasEffect('effect-p1-a') || s.hasEffect('effect-loose')).toBe(false);
+    expect(s.tasksOf('other').map((job) => job.id)).toEqual(['other-a']);
+    expect(s.hasEffect('effect-other-a')).toBe(true);
+  });
 });
