@@ -55,15 +55,14 @@ export class PurgeStore {
     this.#snapshot = db.prepare('DELETE FROM ram_snapshots WHERE session_key = ?');
     this.#any = db.prepare<[], { one: number }>('SELECT 1 AS one FROM purges LIMIT 1');
     this.#oldest = db.prepare<[], PurgeRow>('SELECT * FROM purges ORDER BY requested_at LIMIT 1');
-    // Oldest first: the highest seq stays until the last batch, so a session made meanwhile starts above it.
-    this.#messages = db.prepare<[string, number, number]>(
-      'DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages WHERE session_key = ? AND seq < ? ORDER BY seq LIMIT ?)',
-    );
-    // The runs of the batch of messages `#messages` removes next: every run stores its user message in the
-    // transaction that creates it, with the same session. A run id reused later (an expired idempotency key)
-    // in a session made after the delete has another sessionId, so its row stays.
-    const batchRuns = `SELECT r.rowid, r.run_id FROM (SELECT run_id, session_key, session_id FROM messages
-                         WHERE session_key = ? AND seq < ? AND run_id IS NOT NULL ORDER BY seq LIMIT ?) m
+    // A step's messages, oldest first: the highest seq stays until the last batch, so a session made meanwhile
+    // starts above it.
+    const batch = 'SELECT rowid, run_id, session_key, session_id FROM messages WHERE session_key = ? AND seq < ? ORDER BY seq LIMIT ?';
+    this.#messages = db.prepare<[string, number, number]>(`DELETE FROM messages WHERE rowid IN (SELECT rowid FROM (${batch}))`);
+    // The runs of those messages: every run stores its user message in the transaction that creates it, with the
+    // same session. A run id reused later (an expired idempotency key) in a session made after the delete has
+    // another sessionId, so its row stays.
+    const batchRuns = `SELECT r.rowid, r.run_id FROM (${batch}) m
                        JOIN runs r ON r.run_id = m.run_id AND r.session_key = m.session_key AND r.session_id = m.session_id`;
     // Their idempotency records stay until they expire, so that a repeat of the request still runs nothing; what
     // an `agent` record keeps for repeats, the reply's text, goes now (runId = idempotency key).
