@@ -6,6 +6,7 @@ import { WebSocket } from 'ws';
 import { onTestFinished } from 'vitest';
 import type { EventName, EventPayload } from '../../protocol/events.js';
 import type { MethodName, MethodResult } from '../../protocol/registry.js';
+import { deadline, type Deadline } from './deadline.js';
 
 export interface Frame {
   type: string;
@@ -127,12 +128,12 @@ export class RawClient {
       const wake = (): void => {
         if (check()) done();
       };
-      const timer = setTimeout(() => {
+      const timer = deadline(timeoutMs, () => {
         done();
         reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5))}`));
-      }, timeoutMs);
+      });
       const done = (): void => {
-        clearTimeout(timer);
+        timer.clear();
         this.#waiters.delete(wake);
       };
       this.#waiters.add(wake);
@@ -149,14 +150,14 @@ export class RawClient {
 
   /** Waits for the socket to close; fails after the timeout. */
   async waitClose(timeoutMs = WAIT_MS): Promise<{ code: number; reason: string }> {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Deadline | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`socket still open after ${timeoutMs} ms`)), timeoutMs);
+      timer = deadline(timeoutMs, () => reject(new Error(`socket still open after ${timeoutMs} ms`)));
     });
     try {
       return await Promise.race([this.closed, timeout]);
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
     }
   }
 

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { deadline } from './deadline.js';
 
 export const OPCODE = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
 
@@ -90,12 +91,12 @@ export class WireClient {
     socket.setNoDelay(true);
     const head = await new Promise<Buffer>((resolve, reject) => {
       let received = Buffer.alloc(0);
-      const timer = setTimeout(() => reject(new Error('no upgrade response')), timeoutMs);
+      const timer = deadline(timeoutMs, () => reject(new Error(`no upgrade response within ${timeoutMs} ms`)));
       const onData = (chunk: Buffer): void => {
         received = Buffer.concat([received, chunk]);
         const end = received.indexOf('\r\n\r\n');
         if (end < 0) return;
-        clearTimeout(timer);
+        timer.clear();
         socket.off('data', onData);
         socket.pause();
         const status = received.subarray(0, end).toString('latin1');
@@ -186,12 +187,12 @@ export class WireClient {
         }
         return false;
       };
-      const timer = setTimeout(() => {
+      const timer = deadline(timeoutMs, () => {
         done();
         reject(new Error(`no ${what} within ${timeoutMs} ms; last: ${JSON.stringify(this.messages.slice(-3)).slice(0, 500)}`));
-      }, timeoutMs);
+      });
       const done = (): void => {
-        clearTimeout(timer);
+        timer.clear();
         this.#waiters.delete(check);
       };
       if (check()) return;
