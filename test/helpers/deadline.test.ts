@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { deadline } from './deadline.js';
 import { tempDir } from './temp-dir.js';
 
-/** Blocks the event loop, as a descheduled test process would be, for `ms` and until `done()`. */
+/** Blocks the event loop, as a descheduled test process would be, for `ms` and until `done()` (10 s at most). */
 function stall(ms: number, done: () => boolean): void {
   const end = Date.now() + ms;
-  while (Date.now() < end || !done()) {
+  const giveUp = end + 10_000;
+  while (Date.now() < end || (!done() && Date.now() < giveUp)) {
     // Busy: neither timers nor sockets are served.
   }
 }
