@@ -67,6 +67,7 @@ export class ItemsStore {
   readonly #scopes = new Map<string, number>();
   readonly #scopeGet;
   readonly #scopeInsert;
+  readonly #scopeDrop;
   readonly #insert;
   readonly #get;
   readonly #setState;
@@ -82,6 +83,9 @@ export class ItemsStore {
   constructor(db: Db) {
     this.#scopeGet = db.prepare<[string], { scope: number }>('SELECT scope FROM memory_scopes WHERE session_key = ?');
     this.#scopeInsert = db.prepare('INSERT INTO memory_scopes (session_key) VALUES (?)');
+    this.#scopeDrop = db.prepare<[string, string]>(
+      'DELETE FROM memory_scopes WHERE session_key = ? AND NOT EXISTS (SELECT 1 FROM memory_items WHERE session_key = ?)',
+    );
     this.#insert = db.prepare(
       `INSERT INTO memory_items (${COLUMNS}, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -146,6 +150,16 @@ export class ItemsStore {
    */
   rolledBack(): void {
     this.#scopes.clear();
+  }
+
+  /**
+   * Removes the session key's scope (its name, in the index's table of tags) when none of its items is left:
+   * a purged session's. Its number may then go to another key: the full-text index holds no entry with its
+   * tag any more (deleting an item deletes its entry; one not yet indexed never will be).
+   */
+  dropScopeIfUnused(sessionKey: string): void {
+    this.#scopes.delete(sessionKey);
+    this.#scopeDrop.run(sessionKey, sessionKey);
   }
 
   /** Scope of a session key if it has one; never creates. */

@@ -290,5 +290,13 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX messages_run_once;
     `,
   },
+  {
+    version: 11,
+    name: 'full-text scopes left by deleted sessions',
+    // A purge now removes its key's scope once no item of the key is left; the purges of earlier releases kept
+    // it, the session key's name and all. A scope with no items is dropped: a live session without items gets
+    // one again with its first item.
+    sql: 'DELETE FROM memory_scopes WHERE NOT EXISTS (SELECT 1 FROM memory_items m WHERE m.session_key = memory_scopes.session_key);',
+  },
 ];
 

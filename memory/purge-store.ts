@@ -6,11 +6,13 @@
  * below `below_seq`, with their runs and the replies their idempotency records keep; memory items, summaries
  * and events up to the MemoryID `through_id`); `step` removes them a batch at a time. Everything made later
  * under the same key is above both bounds: a new session's seqs go on after the highest stored one
- * (sessions-store.ts) and MemoryIDs only grow. Until a purge is done, its memory items are hidden from every
- * read (`notPurged`); its messages are not read by anyone (history reads by sessionId). A purge row is on disk
- * in the delete's commit, so a restart goes on where it stopped.
+ * (sessions-store.ts) and MemoryIDs only grow. The key's full-text scope (its name in `memory_scopes`) goes
+ * with the last batch. Until a purge is done, its memory items are hidden from every read (`notPurged`); its
+ * messages are not read by anyone (history reads by sessionId). A purge row is on disk in the delete's
+ * commit, so a restart goes on where it stopped.
  */
 import type { Db } from './db.js';
+import type { ItemsStore } from './items-store.js';
 
 /** A purge still to do. */
 interface PurgeRow {
@@ -36,8 +38,10 @@ export class PurgeStore {
   readonly #runs;
   readonly #byId;
   readonly #done;
+  readonly #items;
 
-  constructor(db: Db) {
+  constructor(db: Db, items: ItemsStore) {
+    this.#items = items;
     this.#request = db.prepare<[{ key: string; now: number }]>(
       `INSERT INTO purges (session_key, below_seq, through_id, requested_at)
        SELECT @key,
@@ -107,8 +111,11 @@ export class PurgeStore {
       this.#messages.run(purge.session_key, purge.below_seq, max).changes,
       ...this.#byId.map((statement) => statement.run(purge.session_key, purge.through_id, max).changes),
     ];
-    // A later delete of the same key may have raised the bounds: then the row stays for the rest.
-    if (counts.every((count) => count < max)) this.#done.run(purge.session_key, purge.below_seq, purge.through_id);
+    // A later delete of the same key may have raised the bounds: then the row stays for the rest. Once it is
+    // done, the key's full-text scope goes too, unless a session made since under the key has items.
+    if (counts.every((count) => count < max) && this.#done.run(purge.session_key, purge.below_seq, purge.through_id).changes > 0) {
+      this.#items.dropScopeIfUnused(purge.session_key);
+    }
     return { removed: counts.reduce((sum, count) => sum + count, runs), more: this.pending() };
   }
 }

@@ -80,7 +80,7 @@ export function createParts(db: Db, indexMemory: boolean): StoreParts {
   const runs = new RunsStore(db);
   const idempotency = new IdempotencyStore(db);
   const turns = new TurnStore(db, { sessions, transcript, runs, idempotency });
-  const purges = new PurgeStore(db);
+  const purges = new PurgeStore(db, items);
   const memory = { items, recall: new RecallStore(db, items, purges), snapshots: new SnapshotStore(db), forget: new ForgetStore(db, items), index: new IndexStore(db) };
   return { sessions, transcript, runs, idempotency, turns, purges, memory };
 }

@@ -71,9 +71,33 @@ describe('session purge', () => {
     expect(f.api.query({ sessionKey: KEY, limit: 50 }, undefined).items.map((item) => item.id)).toEqual([...fresh].reverse());
 
     purgeAll(f.store, 10);
+    expect(f.store.memory.items.existingScope(KEY)).toBeDefined();
     expect(f.store.transcript.page(KEY, session?.sessionId ?? '', 100, 0).messages).toHaveLength(4);
     expect(f.api.query({ sessionKey: KEY, limit: 50 }, undefined).items.map((item) => item.id)).toEqual([...fresh].reverse());
     expect(f.api.query({ text: 'second', limit: 50 }, undefined).items).toHaveLength(4);
+  });
+
+  it('drops the key\'s full-text scope with the last batch; its number, handed out again, finds only the new owner\'s items', () => {
+    const f = memoryFixture();
+    converse(f, KEY, 5);
+    const scope = f.store.memory.items.existingScope(KEY);
+    expect(scope).toBeDefined();
+    expect(f.api.query({ sessionKey: KEY, text: 'lighthouse', limit: 50 }, undefined).items).toHaveLength(5);
+
+    deleteSession(f.store, KEY);
+    purgeAll(f.store, 2);
+    expect(f.store.memory.items.existingScope(KEY)).toBeUndefined();
+
+    // The highest scope number was freed: SQLite gives it to the next new key.
+    converse(f, OTHER, 2);
+    expect(f.store.memory.items.existingScope(OTHER)).toBe(scope);
+    expect(f.api.query({ sessionKey: OTHER, text: 'lighthouse', limit: 50 }, undefined).items).toHaveLength(2);
+    expect(f.api.query({ text: 'lighthouse', limit: 50 }, undefined).items).toHaveLength(2);
+    // The deleted key, used again, gets a scope of its own.
+    converse(f, KEY, 1, 'lighthouse again');
+    expect(f.store.memory.items.existingScope(KEY)).not.toBe(scope);
+    expect(f.api.query({ sessionKey: KEY, text: 'lighthouse', limit: 50 }, undefined).items.map((item) => item.text)).toEqual(['lighthouse again 0']);
+    expect(f.api.query({ sessionKey: OTHER, text: 'lighthouse', limit: 50 }, undefined).items).toHaveLength(2);
   });
 
   it('a second delete of the key during its purge takes the new session\'s rows too', () => {

@@ -182,6 +182,20 @@ describe('openDatabase', () => {
     expect(db.prepare("SELECT name FROM sqlite_schema WHERE name = 'messages_run_once'").all()).toEqual([]);
   });
 
+  it('upgrades a database made before migration 11: the scopes of keys with no item left (purged) are removed', () => {
+    const dataDir = tempDir('brainstem-upgrade-');
+    const before = openDatabase(join(dataDir, DATABASE_FILE), undefined, { migrations: MIGRATIONS.filter((m) => m.version < 11) });
+    const scope = before.prepare('INSERT INTO memory_scopes (session_key) VALUES (?)');
+    for (const key of ['agent:main:kept', 'agent:main:purged']) scope.run(key);
+    before
+      .prepare("INSERT INTO memory_items (id, session_key, session_id, scope, kind, role, text, state, created_at, updated_at) VALUES ('i1', 'agent:main:kept', 's1', 1, 'turn', 'user', 'hello', 'active', 1, 1)")
+      .run();
+    before.close();
+    const store = openStore(dataDir);
+    onFinished(() => store.close());
+    expect(rawDb(dataDir).prepare('SELECT scope, session_key FROM memory_scopes').all()).toEqual([{ scope: 1, session_key: 'agent:main:kept' }]);
+  });
+
   it('rolls a failing migration back whole and does not record it', () => {
     const path = join(tempDir('brainstem-db-'), 'test.db');
     const migrations: Migration[] = [

@@ -317,6 +317,10 @@ describe('sessions.delete', () => {
     expect(rows('agent:main:doomed')).toEqual({ messages: 0, memory_items: 0, summaries: 0, events: 0, runs: 0, ram_snapshots: 0 });
     expect(JSON.stringify(db.prepare('SELECT * FROM idempotency').all())).not.toContain('doomed secret');
     expect(rows('agent:main:kept')).toMatchObject({ messages: 2, memory_items: 2, runs: 1 });
+    // Nor the key's name in the full-text index's table of session tags.
+    const scopes = db.prepare<[], { key: string }>('SELECT session_key AS key FROM memory_scopes').all().map((row) => row.key);
+    expect(scopes).toContain('agent:main:kept');
+    expect(scopes).not.toContain('agent:main:doomed');
     db.close();
   });
 
