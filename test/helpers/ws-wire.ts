@@ -89,21 +89,32 @@ export class WireClient {
     const { hostname, port } = new URL(url);
     const socket = connect({ host: hostname, port: Number(port) });
     socket.setNoDelay(true);
+    const started = performance.now();
+    let connectedAfter: number | undefined;
+    socket.once('connect', () => (connectedAfter = Math.round(performance.now() - started)));
     const head = await new Promise<Buffer>((resolve, reject) => {
       let received = Buffer.alloc(0);
-      const timer = deadline(timeoutMs, () => reject(new Error(`no upgrade response within ${timeoutMs} ms`)));
+      // Where it stopped: the TCP connect (the server's accept queue) or the HTTP answer.
+      const state = (): string => `${connectedAfter === undefined ? 'TCP not connected' : `TCP connected after ${connectedAfter} ms`}, ${received.length} bytes received`;
+      const timer = deadline(timeoutMs, () => reject(new Error(`no upgrade response within ${timeoutMs} ms (${state()})`)));
+      const onClose = (): void => {
+        timer.clear();
+        reject(new Error(`connection closed before the upgrade response (${state()})`));
+      };
       const onData = (chunk: Buffer): void => {
         received = Buffer.concat([received, chunk]);
         const end = received.indexOf('\r\n\r\n');
         if (end < 0) return;
         timer.clear();
         socket.off('data', onData);
+        socket.off('close', onClose);
         socket.pause();
         const status = received.subarray(0, end).toString('latin1');
         if (!status.startsWith('HTTP/1.1 101')) reject(new Error(`upgrade refused: ${status.split('\r\n')[0]}`));
         else resolve(received.subarray(end + 4));
       };
       socket.on('data', onData);
+      socket.once('close', onClose);
       socket.once('error', reject);
       socket.write(
         `GET / HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
