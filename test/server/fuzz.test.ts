@@ -8,12 +8,13 @@
  */
 import { rmSync } from 'node:fs';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { CLOSES, WireErrorCode } from '../../protocol/errors.js';
 import { closeReason } from '../../server/handshake.js';
 import { ID_PLACEHOLDER, JsonObject, brokenFraming, expectedResponseId, requestObject, toJsonText, withId, wireMessage, type WireMessage } from '../helpers/fuzz-frames.js';
 import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.js';
 import { MEMORY_PROBE_NODE_ARGS, memorySample, running, spawnGateway, type MemorySample, type SpawnedGateway } from '../helpers/spawn-gateway.js';
+import { ProcessSampler } from '../helpers/process-state.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { WireClient, messageFrames } from '../helpers/ws-wire.js';
 
@@ -147,6 +148,15 @@ const brokenFramingProperty = () =>
     }
   });
 
+let sampler: ProcessSampler | undefined;
+
+/** What the gateway logged (warnings and up) and what its process did in the last 10 s. */
+function printGatewayLog(): void {
+  if (gw === undefined) return;
+  console.log(`gateway stderr (last 30 lines; running: ${running(gw)}):\n${gw.stderr.slice(-30).join('\n')}`);
+  console.log(`gateway process, every 250 ms:\n${sampler?.lines().join('\n') ?? '(no samples)'}`);
+}
+
 describe('fuzzing the wire (gateway in a child process)', () => {
   beforeAll(async () => {
     console.log(`fuzz seed ${SEED}, ${RUNS} runs per property (replay: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`);
@@ -158,6 +168,7 @@ describe('fuzzing the wire (gateway in a child process)', () => {
       // memory manager unloads the fuzzer's many sessions within a second, so memory can return to its baseline.
       args: ['--log-level', 'warn', '--agent-wait-default-ms', '100', '--memory-stale-after-ms', '200', '--memory-manager-interval-ms', '100'],
     });
+    if (gw.child.pid !== undefined) sampler = new ProcessSampler(gw.child.pid);
     // Warm-up: one real turn (the tokenizer loads on the first one), JIT, lazily built validators, prepared
     // statements, first sessions — then the baseline.
     const client = await connected();
@@ -165,14 +176,23 @@ describe('fuzzing the wire (gateway in a child process)', () => {
     await client.next((m) => m.event === 'chat' && (m.payload as { state?: string }).state === 'final');
     await client.close();
     const warm = { seed: SEED ^ 0x5bd1e995, numRuns: 5, endOnFailure: true };
-    await fc.assert(firstMessageProperty('warm'), warm);
-    await fc.assert(openConnectionProperty('warm'), warm);
-    await fc.assert(brokenFramingProperty(), warm);
+    try {
+      await fc.assert(firstMessageProperty('warm'), warm);
+      await fc.assert(openConnectionProperty('warm'), warm);
+      await fc.assert(brokenFramingProperty(), warm);
+    } catch (err) {
+      printGatewayLog();
+      throw err;
+    }
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     baseline = await memorySample(gw);
   }, 120_000);
 
+  // A failure shows what the gateway logged (warnings and up), for the rare one not reproduced on demand.
+  beforeEach(() => onTestFailed(printGatewayLog));
+
   afterAll(async () => {
+    sampler?.stop();
     if (gw === undefined) return;
     if (running(gw)) {
       gw.kill('SIGKILL');
