@@ -4,7 +4,10 @@
  * exact. Text that looks like a special token (`<|endoftext|>`) is counted as plain text, never refused.
  * BPE merging is quadratic in the length of one pre-token, so a long run without spaces (a pasted blob)
  * is counted in pieces of at most TOKEN_PIECE_CHARS characters: linear time, and the sum differs from a
- * whole-text count by at most a token or so per cut.
+ * whole-text count by at most a token or so per cut. Linear is still ~0.2–0.6 µs a character on this VM, so
+ * a text longer than TOKEN_EXACT_MAX_CHARS is estimated from its first TOKEN_SAMPLE_CHARS, scaled to its
+ * length: a count costs a few ms at most, whatever the text. (A fuzzed client sending 1 MB messages kept the
+ * event loop busy for over 10 s: contexts restored with such items counted each of them whole.)
  */
 import { createRequire } from 'node:module';
 
@@ -24,6 +27,10 @@ function tokenizer(): CountFn {
 export const TOKENIZER_ENCODING = 'cl100k_base';
 /** Longest piece of text given to the tokenizer at once, in characters. */
 export const TOKEN_PIECE_CHARS = 1_024;
+/** Longest text counted whole, in characters (~32 KB of English, the default `memoryMaxMessageBytes`). */
+export const TOKEN_EXACT_MAX_CHARS = 32_768;
+/** Characters a longer text's count is estimated from. */
+export const TOKEN_SAMPLE_CHARS = 8_192;
 
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
@@ -36,9 +43,10 @@ const MEMO_ENTRIES = 64;
 const MEMO_MAX_CHARS = 4_096;
 const memo = new Map<string, number>();
 
-/** Tokens of `text` in the tokenizer's encoding. */
+/** Tokens of `text` in the tokenizer's encoding; estimated past TOKEN_EXACT_MAX_CHARS. */
 export function countTokens(text: string): number {
   if (text === '') return 0;
+  if (text.length > TOKEN_EXACT_MAX_CHARS) return estimate(text);
   if (text.length > MEMO_MAX_CHARS) return countUncached(text);
   const known = memo.get(text);
   if (known !== undefined) return known;
@@ -46,6 +54,13 @@ export function countTokens(text: string): number {
   if (memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
   memo.set(text, tokens);
   return tokens;
+}
+
+/** The count of the text's first TOKEN_SAMPLE_CHARS (not cutting a surrogate pair), scaled to its length. */
+function estimate(text: string): number {
+  const highSurrogateLast = /[\uD800-\uDBFF]/.test(text.charAt(TOKEN_SAMPLE_CHARS - 1));
+  const sample = text.slice(0, highSurrogateLast ? TOKEN_SAMPLE_CHARS - 1 : TOKEN_SAMPLE_CHARS);
+  return Math.ceil((countUncached(sample) * text.length) / sample.length);
 }
 
 function countUncached(text: string): number {
