@@ -8,6 +8,13 @@ import type { MethodScope } from './scopes.js';
 
 export const NonEmptyString = Type.String({ minLength: 1 });
 export const SessionKey = Type.String({ minLength: 1, maxLength: 512 });
+/** Longest idempotency key, in characters (OpenClaw sets none; clients send UUIDs). */
+export const IDEMPOTENCY_KEY_MAX_CHARS = 1_024;
+/**
+ * An idempotency key, which is also the run's id in every event frame of its run and in every table that keys
+ * by it: unbounded, one request could put a megabyte into each of them (a fuzzed 1 MB key did).
+ */
+export const IdempotencyKey = Type.String({ minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_CHARS });
 export const EpochMs = Type.Integer({ minimum: 0 });
 export const AnyRecord = Type.Record(Type.String(), Type.Unknown());
 

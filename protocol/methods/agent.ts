@@ -1,6 +1,6 @@
 /** The `agent` method (two responses) and `agent.wait` (protocol-openclaw.md §3). */
 import { Type } from '@sinclair/typebox';
-import { AnyRecord, EpochMs, NonEmptyString, SessionKey, defineMethod } from '../schema.js';
+import { AnyRecord, EpochMs, IdempotencyKey, NonEmptyString, SessionKey, defineMethod } from '../schema.js';
 import { Scope, type MethodScope } from '../scopes.js';
 
 const RunTerminalStatus = Type.Union([Type.Literal('ok'), Type.Literal('error'), Type.Literal('timeout')]);
@@ -38,7 +38,7 @@ export const agentMethods = {
     summary: 'Run one agent turn; answers twice on the same id: accepted, then the final result.',
     params: Type.Object({
       message: NonEmptyString,
-      idempotencyKey: NonEmptyString,
+      idempotencyKey: IdempotencyKey,
       agentId: Type.Optional(NonEmptyString),
       sessionKey: Type.Optional(SessionKey),
       sessionId: Type.Optional(Type.String()),

@@ -1,6 +1,6 @@
 /** Chat methods (protocol-openclaw.md §3). */
 import { Type } from '@sinclair/typebox';
-import { AnyRecord, ChatMessage, EpochMs, NonEmptyString, SessionKey, defineMethod } from '../schema.js';
+import { AnyRecord, ChatMessage, EpochMs, IdempotencyKey, NonEmptyString, SessionKey, defineMethod } from '../schema.js';
 import { Scope } from '../scopes.js';
 
 export const QueueMode = Type.Union([
@@ -78,7 +78,7 @@ export const chatMethods = {
       sessionKey: SessionKey,
       message: Type.String(),
       // OpenClaw requires it; openclaw-node's sessions.send() omits it, so brainstem generates one.
-      idempotencyKey: Type.Optional(NonEmptyString),
+      idempotencyKey: Type.Optional(IdempotencyKey),
       agentId: Type.Optional(NonEmptyString),
       sessionId: Type.Optional(Type.String()),
       thinking: Type.Optional(Type.Unknown()),

@@ -1,6 +1,6 @@
 /** Session methods (protocol-openclaw.md §3). Keys are canonicalized (`main` → `agent:main:main`). */
 import { Type, type Static } from '@sinclair/typebox';
-import { AnyRecord, EpochMs, NonEmptyString, SessionKey, defineMethod } from '../schema.js';
+import { AnyRecord, EpochMs, IdempotencyKey, NonEmptyString, SessionKey, defineMethod } from '../schema.js';
 import { Scope, type MethodScope } from '../scopes.js';
 import { AbortResult, ChatSendResult } from './chat.js';
 
@@ -72,7 +72,7 @@ const SendParams = Type.Object({
   thinking: Type.Optional(Type.Unknown()),
   attachments: Type.Optional(Type.Array(AnyRecord)),
   timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
-  idempotencyKey: Type.Optional(NonEmptyString),
+  idempotencyKey: Type.Optional(IdempotencyKey),
 });
 
 /** `sessions.delete` is admin, or write when it only deletes archived sessions (§6). */
@@ -117,7 +117,7 @@ export const sessionsMethods = {
     summary: 'Create a session (key generated when absent; an existing key is adopted); with message, start its first turn.',
     params: Type.Object({
       key: Type.Optional(SessionKey),
-      idempotencyKey: Type.Optional(NonEmptyString),
+      idempotencyKey: Type.Optional(IdempotencyKey),
       agentId: Type.Optional(NonEmptyString),
       label: Type.Optional(Type.String({ maxLength: 200 })),
       model: Type.Optional(NonEmptyString),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { IDEMPOTENCY_KEY_MAX_CHARS } from '../../protocol/schema.js';
 import { LOCAL_REPLY_PREFIX } from '../../workers/providers/local.js';
 import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.js';
 import { RawClient, payloadOf, resultOf, type Frame } from '../helpers/raw-client.js';
@@ -72,6 +73,17 @@ describe('chat.send', () => {
     await client.request('chat.send', { sessionKey: 'main', message: 'first', idempotencyKey: 'k' });
     const res = await client.request('chat.send', { sessionKey: 'main', message: 'second', idempotencyKey: 'k' });
     expect(res.error).toMatchObject({ code: 'INVALID_REQUEST', details: { reason: 'chat-request-conflict' } });
+  });
+
+  it('takes an idempotency key of up to 1,024 characters and refuses a longer one (INVALID_REQUEST)', async () => {
+    const gw = await startTestGateway();
+    const client = await RawClient.connect(gw.url, { token: TEST_TOKEN });
+    const longest = 'k'.repeat(IDEMPOTENCY_KEY_MAX_CHARS);
+    expect(resultOf(await client.request('chat.send', { sessionKey: 'main', message: 'hi', idempotencyKey: longest }), 'chat.send').runId).toBe(longest);
+    for (const method of ['chat.send', 'agent'] as const) {
+      const res = await client.request(method, { sessionKey: 'main', message: 'hi', idempotencyKey: `${longest}k` });
+      expect(res.error, method).toMatchObject({ code: 'INVALID_REQUEST' });
+    }
   });
 
   it('runs the turns of one session strictly in order', async () => {
