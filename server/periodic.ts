@@ -17,27 +17,41 @@ export interface Periodic {
 
 export function startPeriodic(services: GatewayServices, broadcaster: Broadcaster): Periodic {
   const { config } = services;
+  let liveness: NodeJS.Immediate | undefined;
   const timers = [
     setInterval(() => broadcaster.broadcast('tick', { ts: services.now() }), config.tickIntervalMs),
     setInterval(() => {
       const stateVersion = services.presence.healthChanged();
       broadcaster.broadcast('health', healthSnapshot(services), { stateVersion });
     }, config.healthIntervalMs),
+    // Judged from setImmediate, after the poll phase has read what came in: after the event loop was held
+    // longer than the interval, this timer runs before the sockets are read, and the pongs that arrived
+    // meanwhile would be found missing — every client that answered closed at once.
     setInterval(() => {
-      for (const conn of broadcaster.connections()) {
-        if (!conn.alive) {
-          conn.logger.debug('no pong since the last ping; closing');
-          conn.close(CLOSES.PONG_TIMEOUT.code, CLOSES.PONG_TIMEOUT.reason);
-          conn.ws.terminate();
-          continue;
-        }
-        conn.alive = false;
-        conn.ws.ping();
-      }
+      liveness = setImmediate(() => checkLiveness(broadcaster));
     }, config.pingIntervalMs),
     setInterval(() => void services.turns.sweep(), IDEMPOTENCY_SWEEP_INTERVAL_MS),
     setInterval(() => void services.sessions.purge(), PURGE_RETRY_INTERVAL_MS),
   ];
   for (const timer of timers) timer.unref();
-  return { stop: () => timers.forEach(clearInterval) };
+  return {
+    stop: () => {
+      timers.forEach(clearInterval);
+      clearImmediate(liveness);
+    },
+  };
+}
+
+/** Closes the connections that did not answer the last ping, and pings the others. */
+function checkLiveness(broadcaster: Broadcaster): void {
+  for (const conn of broadcaster.connections()) {
+    if (!conn.alive) {
+      conn.logger.debug('no pong since the last ping; closing');
+      conn.close(CLOSES.PONG_TIMEOUT.code, CLOSES.PONG_TIMEOUT.reason);
+      conn.ws.terminate();
+      continue;
+    }
+    conn.alive = false;
+    conn.ws.ping();
+  }
 }
