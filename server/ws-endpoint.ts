@@ -66,8 +66,12 @@ export function acceptSocket(ws: WebSocket, req: IncomingMessage, ctx: EndpointC
     return conn;
   }
   ctx.broadcaster.add(conn);
+  // Judged from setImmediate, after the poll phase: a connect that came while the event loop was held is read
+  // first (after such a hold the next iteration runs due timers before it reads the sockets).
   const handshakeTimer = setTimeout(() => {
-    if (conn.phase === 'challenge') conn.close(CLOSES.HANDSHAKE_TIMEOUT.code, CLOSES.HANDSHAKE_TIMEOUT.reason);
+    setImmediate(() => {
+      if (conn.phase === 'challenge') conn.close(CLOSES.HANDSHAKE_TIMEOUT.code, CLOSES.HANDSHAKE_TIMEOUT.reason);
+    });
   }, ctx.handshakeTimeoutMs);
   handshakeTimer.unref();
 

@@ -1,16 +1,19 @@
 /**
- * WebSocket liveness: every `pingIntervalMs` the gateway closes the sockets that did not answer the previous
- * ping (1001 "ping timeout") and pings the others. The clients run in a child process, so that they answer
- * pings while this process, which hosts the gateway, is held busy.
+ * The timers that judge a client: liveness (every `pingIntervalMs` the gateway closes the sockets that did not
+ * answer the previous ping, 1001 "ping timeout", and pings the others) and the handshake timeout. Neither may
+ * judge a client by what it sent while the event loop was held. The clients run in a child process, so that
+ * they answer while this process, which hosts the gateway, is held busy.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { CLOSES } from '../../protocol/errors.js';
+import { Connection } from '../../server/connection.js';
 import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.js';
 import { REPO_ROOT } from '../helpers/spawn-gateway.js';
 
 const PING_INTERVAL_MS = 200;
+const HANDSHAKE_TIMEOUT_MS = 200;
 
 /** A client in a child process: connects, prints `open`, `ping` on every ping, `closed <code>` at the end. */
 const CLIENT = `const WebSocket = require('ws');
@@ -72,5 +75,19 @@ describe('liveness pings', () => {
     await new Promise((resolve) => setTimeout(resolve, 3 * PING_INTERVAL_MS));
     expect(client.lines.filter((line) => line.startsWith('closed'))).toEqual([]);
     expect(client.lines.filter((line) => line === 'ping').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('lets a client whose connect came while the event loop was held past the handshake timeout in', async () => {
+    const gw = await startTestGateway({ config: { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS } });
+    // Right after the challenge, the loop is held for twice the timeout; the client's connect waits unread.
+    const challenge = Connection.prototype.sendChallenge;
+    vi.spyOn(Connection.prototype, 'sendChallenge').mockImplementationOnce(function (this: Connection, payload: object) {
+      challenge.call(this, payload);
+      setImmediate(() => holdEventLoop(2 * HANDSHAKE_TIMEOUT_MS));
+    });
+    const client = spawnClient(gw.url, true);
+    await vi.waitFor(() => expect(client.lines.length).toBeGreaterThan(0), { timeout: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, HANDSHAKE_TIMEOUT_MS));
+    expect(client.lines).toEqual(['open']);
   });
 });
