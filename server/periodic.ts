@@ -2,6 +2,7 @@
 import { CLOSES } from '../protocol/errors.js';
 import type { Broadcaster } from './broadcaster.js';
 import type { GatewayServices } from './services.js';
+import { intervalAfterIo } from './io-timer.js';
 import { healthSnapshot } from './snapshots.js';
 
 /** How often expired idempotency records are dropped, in ms. */
@@ -17,27 +18,22 @@ export interface Periodic {
 
 export function startPeriodic(services: GatewayServices, broadcaster: Broadcaster): Periodic {
   const { config } = services;
-  let liveness: NodeJS.Immediate | undefined;
   const timers = [
     setInterval(() => broadcaster.broadcast('tick', { ts: services.now() }), config.tickIntervalMs),
     setInterval(() => {
       const stateVersion = services.presence.healthChanged();
       broadcaster.broadcast('health', healthSnapshot(services), { stateVersion });
     }, config.healthIntervalMs),
-    // Judged from setImmediate, after the poll phase has read what came in: after the event loop was held
-    // longer than the interval, this timer runs before the sockets are read, and the pongs that arrived
-    // meanwhile would be found missing — every client that answered closed at once.
-    setInterval(() => {
-      liveness = setImmediate(() => checkLiveness(broadcaster));
-    }, config.pingIntervalMs),
     setInterval(() => void services.turns.sweep(), IDEMPOTENCY_SWEEP_INTERVAL_MS),
     setInterval(() => void services.sessions.purge(), PURGE_RETRY_INTERVAL_MS),
   ];
   for (const timer of timers) timer.unref();
+  // After the sockets were read: pongs that came while the event loop was held are not judged missing.
+  const liveness = intervalAfterIo(config.pingIntervalMs, () => checkLiveness(broadcaster)).unref();
   return {
     stop: () => {
       timers.forEach(clearInterval);
-      clearImmediate(liveness);
+      liveness.clear();
     },
   };
 }

@@ -10,6 +10,7 @@ import { CLOSES } from '../protocol/errors.js';
 import type { Broadcaster } from './broadcaster.js';
 import { Connection } from './connection.js';
 import { handleHandshakeFrame, type HandshakeContext } from './handshake.js';
+import { timeoutAfterIo } from './io-timer.js';
 import type { OutboundPolicy } from './outbound.js';
 import type { RateLimits } from './rate-limits.js';
 import type { Router } from './router.js';
@@ -66,14 +67,10 @@ export function acceptSocket(ws: WebSocket, req: IncomingMessage, ctx: EndpointC
     return conn;
   }
   ctx.broadcaster.add(conn);
-  // Judged from setImmediate, after the poll phase: a connect that came while the event loop was held is read
-  // first (after such a hold the next iteration runs due timers before it reads the sockets).
-  const handshakeTimer = setTimeout(() => {
-    setImmediate(() => {
-      if (conn.phase === 'challenge') conn.close(CLOSES.HANDSHAKE_TIMEOUT.code, CLOSES.HANDSHAKE_TIMEOUT.reason);
-    });
-  }, ctx.handshakeTimeoutMs);
-  handshakeTimer.unref();
+  // After the sockets were read: a connect that came while the event loop was held is not judged missing.
+  const handshakeTimer = timeoutAfterIo(ctx.handshakeTimeoutMs, () => {
+    if (conn.phase === 'challenge') conn.close(CLOSES.HANDSHAKE_TIMEOUT.code, CLOSES.HANDSHAKE_TIMEOUT.reason);
+  }).unref();
 
   ws.on('message', (raw: RawData) => {
     const data = toBuffer(raw);
@@ -81,7 +78,7 @@ export function acceptSocket(ws: WebSocket, req: IncomingMessage, ctx: EndpointC
     ctx.frameIn?.(data.length);
     if (conn.phase === 'challenge') {
       handleHandshakeFrame(conn, data, ctx.handshake);
-      if (conn.phase !== 'challenge') clearTimeout(handshakeTimer);
+      if (conn.phase !== 'challenge') handshakeTimer.clear();
       if (conn.open) conn.requestLimiter = ctx.limits.requestLimiter();
     } else if (conn.phase === 'open') {
       void ctx.router.dispatch(conn, data);
@@ -92,7 +89,7 @@ export function acceptSocket(ws: WebSocket, req: IncomingMessage, ctx: EndpointC
   });
   ws.on('error', (err) => conn.logger.debug({ err }, 'socket error'));
   ws.on('close', (code, reason) => {
-    clearTimeout(handshakeTimer);
+    handshakeTimer.clear();
     const wasOpen = conn.grant !== undefined;
     conn.markClosed();
     ctx.broadcaster.delete(conn);

@@ -6,7 +6,7 @@ import { WebSocket } from 'ws';
 import { onTestFinished } from 'vitest';
 import type { EventName, EventPayload } from '../../protocol/events.js';
 import type { MethodName, MethodResult } from '../../protocol/registry.js';
-import { deadline, type Deadline } from './deadline.js';
+import { timeoutAfterIo, type IoTimer } from '../../server/io-timer.js';
 
 export interface Frame {
   type: string;
@@ -128,7 +128,7 @@ export class RawClient {
       const wake = (): void => {
         if (check()) done();
       };
-      const timer = deadline(timeoutMs, () => {
+      const timer = timeoutAfterIo(timeoutMs, () => {
         done();
         reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5))}`));
       });
@@ -150,9 +150,9 @@ export class RawClient {
 
   /** Waits for the socket to close; fails after the timeout. */
   async waitClose(timeoutMs = WAIT_MS): Promise<{ code: number; reason: string }> {
-    let timer: Deadline | undefined;
+    let timer: IoTimer | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = deadline(timeoutMs, () => reject(new Error(`socket still open after ${timeoutMs} ms`)));
+      timer = timeoutAfterIo(timeoutMs, () => reject(new Error(`socket still open after ${timeoutMs} ms`)));
     });
     try {
       return await Promise.race([this.closed, timeout]);

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { deadline } from './deadline.js';
+import { timeoutAfterIo } from '../../server/io-timer.js';
 
 export const OPCODE = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
 
@@ -96,7 +96,7 @@ export class WireClient {
       let received = Buffer.alloc(0);
       // Where it stopped: the TCP connect (the server's accept queue) or the HTTP answer.
       const state = (): string => `${connectedAfter === undefined ? 'TCP not connected' : `TCP connected after ${connectedAfter} ms`}, ${received.length} bytes received`;
-      const timer = deadline(timeoutMs, () => reject(new Error(`no upgrade response within ${timeoutMs} ms (${state()})`)));
+      const timer = timeoutAfterIo(timeoutMs, () => reject(new Error(`no upgrade response within ${timeoutMs} ms (${state()})`)));
       const onClose = (): void => {
         timer.clear();
         reject(new Error(`connection closed before the upgrade response (${state()})`));
@@ -198,7 +198,7 @@ export class WireClient {
         }
         return false;
       };
-      const timer = deadline(timeoutMs, () => {
+      const timer = timeoutAfterIo(timeoutMs, () => {
         done();
         reject(new Error(`no ${what} within ${timeoutMs} ms; last: ${JSON.stringify(this.messages.slice(-3)).slice(0, 500)}`));
       });

@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deadline } from './deadline.js';
-import { tempDir } from './temp-dir.js';
+import { timeoutAfterIo } from '../../server/io-timer.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** Blocks the event loop, as a descheduled test process would be, for `ms` and until `done()` (10 s at most). */
 function stall(ms: number, done: () => boolean): void {
@@ -48,19 +48,19 @@ async function race(arm: (ms: number, onTimeout: () => void) => { clear(): void 
   }
 }
 
-describe('deadline', () => {
+describe('timeoutAfterIo', () => {
   it('lets a reply that came during a stall win over the timeout, where a bare timer would not', async () => {
     const bare = (ms: number, onTimeout: () => void) => {
       const timer = setTimeout(onTimeout, ms);
       return { clear: () => clearTimeout(timer) };
     };
     expect(await race(bare)).toBe('timeout');
-    expect(await race(deadline)).toBe('reply');
+    expect(await race(timeoutAfterIo)).toBe('reply');
   });
 
   it('still times out when nothing comes', async () => {
     const fired = await new Promise<boolean>((resolve) => {
-      deadline(10, () => resolve(true));
+      timeoutAfterIo(10, () => resolve(true));
       setTimeout(() => resolve(false), 1_000);
     });
     expect(fired).toBe(true);
