@@ -143,6 +143,7 @@ export const ERRORS = {
   },
   UNKNOWN_METHOD: { code: 'INVALID_REQUEST', message: 'unknown method: {method}', retryable: false },
   INVALID_PARAMS: { code: 'INVALID_REQUEST', message: 'invalid {method} params: {detail}', retryable: false },
+  INVALID_ATTACHMENT: { code: 'INVALID_REQUEST', message: 'attachment {label}: {detail}', retryable: false },
   UNAUTHORIZED_ROLE: { code: 'INVALID_REQUEST', message: 'unauthorized role: {role}', retryable: false },
   MISSING_SCOPE: {
     code: 'FORBIDDEN',

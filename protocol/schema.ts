@@ -22,7 +22,8 @@ export const AnyRecord = Type.Record(Type.String(), Type.Unknown());
 export const ContentBlock = Type.Union([
   Type.Object({ type: Type.Literal('text'), text: Type.String() }),
   Type.Object({ type: Type.Literal('thinking'), thinking: Type.String() }),
-  Type.Object({ type: Type.Literal('image') }),
+  // A user's image attachment, as OpenClaw's transcripts keep it: base64 `data` and its `mimeType`.
+  Type.Object({ type: Type.Literal('image'), data: Type.Optional(Type.String()), mimeType: Type.Optional(Type.String()) }),
   Type.Object({ type: Type.Literal('toolCall'), id: Type.String(), name: Type.String(), arguments: Type.Unknown() }),
 ]);
 

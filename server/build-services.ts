@@ -95,6 +95,7 @@ export function buildServices(deps: GatewayDeps): Runtime {
       maxQueuedRuns: config.maxQueuedRuns,
       runTimeoutMs: config.runTimeoutMs,
       idempotencyTtlMs: config.idempotencyTtlMs,
+      attachmentMaxBytes: config.attachmentMaxBytes,
     },
   });
   const interrupted = turns.recover();

@@ -45,7 +45,12 @@ function helloOk(services: GatewayServices, conn: Connection, grant: Grant): Omi
       authMode: config.authMode,
     },
     auth: { role: grant.role, scopes: [...grant.scopes], method: grant.authMethod },
-    policy: { maxPayload: config.maxPayloadBytes, maxBufferedBytes: config.maxBufferedBytes, tickIntervalMs: config.tickIntervalMs },
+    policy: {
+      maxPayload: config.maxPayloadBytes,
+      maxBufferedBytes: config.maxBufferedBytes,
+      tickIntervalMs: config.tickIntervalMs,
+      attachments: { maxBytes: config.attachmentMaxBytes, maxImageBytes: config.attachmentMaxBytes },
+    },
   };
 }
 

@@ -8,7 +8,7 @@
 import type { ContextItem } from '../memory/memory-types.js';
 import { countTokens } from '../memory/tokens.js';
 import type { IdentityPacket } from '../identity/types.js';
-import type { ModelMessage } from './providers/types.js';
+import type { ModelImage, ModelMessage } from './providers/types.js';
 
 export interface PromptInput {
   identity: IdentityPacket | undefined;
@@ -19,7 +19,7 @@ export interface PromptInput {
    * The run's own user message. Its item is normally the lease's last; if the context no longer holds it
    * (evicted by a limit while the run was queued behind many others) nor a summary of it, it is added last.
    */
-  userMessage?: { id: string | undefined; text: string } | undefined;
+  userMessage?: { id: string | undefined; text: string; images?: readonly ModelImage[] | undefined } | undefined;
 }
 
 /** Heading of the system part that carries summaries and documents. */
@@ -68,15 +68,19 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
 export function buildModelMessages(input: PromptInput): ModelMessage[] {
   const turns: ModelMessage[] = [];
   const memory: string[] = [];
+  const own = input.userMessage;
+  const isOwn = (item: ContextItem): boolean => own !== undefined && (item.id === own.id || (own.id !== undefined && item.summaryOf?.includes(own.id) === true));
+  // The turn's images go with its own message (or the summary standing in for it); earlier turns' are not sent again.
+  const images = own?.images !== undefined && own.images.length > 0 ? { images: own.images } : {};
+  let ownPlaced = false;
   for (const item of input.items) {
     if (item.text === '') continue;
-    if (item.role !== undefined) turns.push({ role: item.role, content: item.text });
+    const mine = isOwn(item);
+    ownPlaced ||= mine;
+    if (item.role !== undefined) turns.push({ role: item.role, content: item.text, ...(mine ? images : {}) });
     else memory.push(memoryLine(item));
   }
-  const own = input.userMessage;
-  if (own !== undefined && !input.items.some((item) => item.id === own.id || (own.id !== undefined && item.summaryOf?.includes(own.id)))) {
-    turns.push({ role: 'user', content: own.text });
-  }
+  if (own !== undefined && !ownPlaced) turns.push({ role: 'user', content: own.text, ...images });
   const system = [input.identity?.systemPrompt, input.extraSystemPrompt, memory.length === 0 ? undefined : [MEMORY_HEADING, ...memory].join('\n')]
     .filter((part): part is string => part !== undefined && part.trim() !== '')
     .join('\n\n');

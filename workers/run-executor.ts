@@ -51,7 +51,7 @@ export async function executeRun(run: ActiveRun, deps: ExecutorDeps): Promise<Ex
       identity: deps.identity?.packet(run.ref.agentId),
       extraSystemPrompt: run.request.extraSystemPrompt,
       items: lease.items,
-      userMessage: { id: run.userMessageId, text: run.request.message },
+      userMessage: { id: run.userMessageId, text: run.request.message, images: run.request.images },
     });
     const model = run.request.model ?? deps.model;
     for await (const event of deps.provider.stream({ model, messages, signal: run.signal, runId: run.ref.runId, promptTokens: tokens })) {

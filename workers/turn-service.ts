@@ -20,6 +20,8 @@ import type { CommandTurn } from './chat-commands.js';
 import { RunWaiters, type WaitResult } from './runs/run-waiters.js';
 import { recoverInterruptedRuns } from './runs/recovery.js';
 import type { TurnAdmission, TurnBrain } from './brain/turn-brain.js';
+import { parseAttachments } from './attachments.js';
+import type { ModelImage } from './providers/types.js';
 
 export interface TurnLimits {
   maxConcurrentRuns: number;
@@ -29,6 +31,8 @@ export interface TurnLimits {
   runTimeoutMs: number;
   /** Lifetime of a finished request's idempotency record, in ms. */
   idempotencyTtlMs: number;
+  /** Largest image attachment, decoded, in bytes. */
+  attachmentMaxBytes: number;
 }
 
 export interface TurnServiceDeps extends ExecutorDeps {
@@ -44,6 +48,7 @@ export interface SubmitTurn {
   sessionKey: string;
   agentId: string;
   message: string;
+  /** As the request sent them: checked and turned into images here (workers/attachments.ts). */
   attachments?: readonly unknown[] | undefined;
   queueMode: 'followup' | 'interrupt';
   timeoutMs?: number | undefined;
@@ -106,8 +111,9 @@ export class TurnService {
     const pending = this.#accepting.get(input.idempotencyKey);
     if (pending !== undefined) await pending.catch(() => undefined);
     if (this.#closing) throw new GatewayError('SHUTTING_DOWN');
+    const images = parseAttachments(input.attachments, this.#deps.limits.attachmentMaxBytes);
     const now = this.#deps.now();
-    const requestHash = hashRequest(input);
+    const requestHash = hashRequest(input.kind, input.sessionKey, input.message, images);
     const known = this.#deps.store.idempotency.get(input.idempotencyKey, now);
     if (known === undefined) {
       const refusal = this.#scheduler.refusal(input.sessionKey);
@@ -130,7 +136,7 @@ export class TurnService {
       sessionKey: input.sessionKey,
       agentId: input.agentId,
       kind: input.kind,
-      userMessage: { role: 'user', content: input.message, timestamp: now },
+      userMessage: { role: 'user', content: userContent(input.message, images), timestamp: now },
       now,
     });
     this.#accepting.set(input.idempotencyKey, accepting);
@@ -155,6 +161,7 @@ export class TurnService {
     const ref: RunRef = { runId: input.idempotencyKey, sessionKey: accepted.session.key, agentId: input.agentId, kind: input.kind };
     const request: TurnRequest = {
       message: input.message,
+      ...(images.length === 0 ? {} : { images }),
       // A client's timeout may be longer than a timer holds (OpenClaw takes any integer): it is then that long.
       timeoutMs: Math.min(input.timeoutMs ?? this.#deps.limits.runTimeoutMs, MAX_TIMER_MS),
       extraSystemPrompt: input.extraSystemPrompt,
@@ -371,8 +378,15 @@ function assistantMessage(run: ActiveRun, executed: ExecutedRun, defaultModel: s
   };
 }
 
-/** What makes two requests "the same input" for idempotency: kind, session, text and attachments. */
-export function hashRequest(input: Pick<SubmitTurn, 'kind' | 'sessionKey' | 'message' | 'attachments'>): string {
-  const canonical = JSON.stringify([input.kind, input.sessionKey, input.message, input.attachments ?? null]);
+/** What makes two requests "the same input" for idempotency: kind, session, text and images. */
+export function hashRequest(kind: SubmitTurn['kind'], sessionKey: string, message: string, images: readonly ModelImage[]): string {
+  const canonical = JSON.stringify([kind, sessionKey, message, images.length === 0 ? null : images]);
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** A user message as the transcript keeps it: the text alone, or a text block (if any) then the images. */
+function userContent(message: string, images: readonly ModelImage[]): TranscriptMessage['content'] {
+  if (images.length === 0) return message;
+  const text = message === '' ? [] : [{ type: 'text' as const, text: message }];
+  return [...text, ...images.map((image) => ({ type: 'image' as const, data: image.data, mimeType: image.mimeType }))];
 }

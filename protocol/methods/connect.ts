@@ -114,6 +114,8 @@ export const HelloOk = Type.Object({
     maxPayload: Type.Integer(),
     maxBufferedBytes: Type.Integer(),
     tickIntervalMs: Type.Integer(),
+    /** Largest attachment, decoded, in bytes; brainstem takes images only, so both are the same. */
+    attachments: Type.Optional(Type.Object({ maxBytes: Type.Integer(), maxImageBytes: Type.Integer() })),
   }),
 });
 export type HelloOk = Static<typeof HelloOk>;

@@ -11,6 +11,7 @@ import type { EventPayload } from '../../protocol/events.js';
 import type { MethodResult } from '../../protocol/registry.js';
 import { LOCAL_REPLY_PREFIX } from '../../workers/providers/local.js';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
+import { decodedSize, pdfBytes, PNG_1PX } from '../helpers/images.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const HOME_IDENTITY = join(homedir(), '.openclaw', 'device-identity.json');
@@ -103,6 +104,17 @@ describe('openclaw-node', () => {
     const runIds = new Set(chunks.map((c) => c.runId));
     expect(runIds.size).toBe(1);
     expect(errors).toEqual([]);
+  });
+
+  it('chat() with an image attachment shows it to the model; a non-image is refused with the reason', async () => {
+    const gw = await startTestGateway();
+    const { client } = await connectClient(gw);
+    const image = { type: 'image', mimeType: 'image/png', fileName: 'dot.png', content: PNG_1PX };
+    const chunks = await collect(client.chat('what is this?', { sessionKey: 'pics', attachments: [image] }));
+    const text = chunks.filter((c) => c.type === 'text').map((c) => c.text).join('');
+    expect(text).toBe(`${LOCAL_REPLY_PREFIX}what is this? (1 image: image/png, ${decodedSize(PNG_1PX)} bytes)`);
+    const refused = await collect(client.chat('and this?', { sessionKey: 'pics', attachments: [{ fileName: 'a.pdf', content: pdfBytes() }] }));
+    expect(refused[0]).toMatchObject({ type: 'error', text: 'attachment a.pdf: only PNG, JPEG, GIF and WebP images are supported' });
   });
 
   it('chatSync() returns the whole reply, and agentWait() reports the finished run', async () => {

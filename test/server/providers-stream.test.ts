@@ -8,7 +8,8 @@ import { captureLogs } from '../helpers/log-capture.js';
 import { modelOn, startModelGateway, startVendorMock } from '../helpers/model-gateway.js';
 import { TEST_KEY, VENDORS } from '../helpers/provider-vendors.js';
 import { resultOf } from '../helpers/raw-client.js';
-import { chatTurn, expectConsistent } from '../helpers/run-outcome.js';
+import { chatTurn, expectConsistent, wireRun } from '../helpers/run-outcome.js';
+import { jpegBytes, PNG_1PX } from '../helpers/images.js';
 
 const turn = (idempotencyKey: string, message = 'hello') => ({ sessionKey: 'main', message, idempotencyKey });
 
@@ -44,6 +45,32 @@ describe.each(VENDORS)('$name provider over the wire', (vendor) => {
     const output = usages.reduce((n, u) => n + (u?.output ?? 0), 0);
     const list = resultOf(await client.request('sessions.list', {}), 'sessions.list');
     expect(list.sessions.find((s) => s.key === 'agent:main:main')).toMatchObject({ inputTokens: input, outputTokens: output, totalTokens: input + output });
+  });
+
+  it('sends the turn’s image attachments in the vendor’s format, with the text, and not again on the next turn', async () => {
+    const mock = await startVendorMock(vendor);
+    const { client } = await startModelGateway([modelOn(vendor, mock, 'primary')]);
+    const attachments = [{ content: PNG_1PX }, { content: `data:image/jpeg;base64,${jpegBytes()}` }];
+    await client.request('chat.send', { sessionKey: 'main', message: 'compare these', idempotencyKey: 'img', attachments });
+    expect((await wireRun(client, 'img')).terminal.state).toBe('final');
+    const user = (mock.requests[0]?.body?.messages as { role: string; content: unknown }[]).at(-1);
+    const expected =
+      vendor.name === 'openai'
+        ? [
+            { type: 'text', text: 'compare these' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG_1PX}` } },
+            { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${jpegBytes()}` } },
+          ]
+        : [
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG_1PX } },
+            { type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: jpegBytes() } },
+            { type: 'text', text: 'compare these' },
+          ];
+    expect(user).toEqual({ role: 'user', content: expected });
+    await client.request('chat.send', { sessionKey: 'main', message: 'and now?', idempotencyKey: 'after' });
+    await wireRun(client, 'after');
+    const next = mock.requests[1]?.body?.messages as { role: string; content: unknown }[];
+    expect(next.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['compare these', 'and now?']);
   });
 
   it('records which model and provider answered on the stored assistant message', async () => {

@@ -31,4 +31,22 @@ describe('buildModelMessages', () => {
     const messages = buildModelMessages({ identity: undefined, items: [earlier], userMessage: { id: 'gone', text: 'the question' } });
     expect(messages).toEqual([{ role: 'user', content: 'earlier' }, { role: 'user', content: 'the question' }]);
   });
+
+  it('shows the turn\'s images with its own message, or with what stands in for it', () => {
+    const images = [{ mimeType: 'image/png' as const, data: 'AAAA' }];
+    const [earlier, ask] = [turn('earlier'), turn('what is this?')];
+    expect(buildModelMessages({ identity: undefined, items: [earlier, ask], userMessage: { id: ask.id, text: ask.text, images } })).toEqual([
+      { role: 'user', content: 'earlier' },
+      { role: 'user', content: 'what is this?', images },
+    ]);
+    const big = turn('huge');
+    expect(buildModelMessages({ identity: undefined, items: [summary('clipped', [big], 'user')], userMessage: { id: big.id, text: 'huge', images } })).toEqual([
+      { role: 'user', content: 'clipped', images },
+    ]);
+    // An image with no text is no context item: the message is added last, with its images.
+    expect(buildModelMessages({ identity: undefined, items: [earlier], userMessage: { id: undefined, text: '', images } })).toEqual([
+      { role: 'user', content: 'earlier' },
+      { role: 'user', content: '', images },
+    ]);
+  });
 });

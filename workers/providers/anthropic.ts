@@ -70,25 +70,44 @@ export class AnthropicProvider extends HttpModelProvider {
 
 /**
  * System messages go to `system` (joined by blank lines); the rest keep their order, with consecutive
- * messages of one role merged and empty ones dropped (the API rejects empty text blocks).
+ * messages of one role merged and empty ones dropped (the API rejects empty text blocks). A message with
+ * images becomes content blocks, the images first (as the API's documentation advises), then its text.
  */
-export function toAnthropicMessages(messages: ModelMessage[]): {
-  system: string;
-  messages: { role: 'user' | 'assistant'; content: string }[];
-} {
+export function toAnthropicMessages(messages: ModelMessage[]): { system: string; messages: AnthropicMessage[] } {
   const system: string[] = [];
-  const out: { role: 'user' | 'assistant'; content: string }[] = [];
+  const out: AnthropicMessage[] = [];
   for (const message of messages) {
     if (message.role === 'system') {
       if (message.content) system.push(message.content);
       continue;
     }
-    if (!message.content) continue;
+    const content = anthropicContent(message);
+    if (content === '') continue;
     const last = out.at(-1);
-    if (last?.role === message.role) last.content += `\n\n${message.content}`;
-    else out.push({ role: message.role, content: message.content });
+    if (last?.role !== message.role) out.push({ role: message.role, content });
+    else if (typeof last.content === 'string' && typeof content === 'string') last.content += `\n\n${content}`;
+    else last.content = [...blocksOf(last.content), ...blocksOf(content)];
   }
   return { system: system.join('\n\n'), messages: out };
+}
+
+type AnthropicBlock =
+  | { type: 'text'; text: string }
+  | { type: 'image'; source: { type: 'base64'; media_type: string; data: string } };
+
+export interface AnthropicMessage {
+  role: 'user' | 'assistant';
+  content: string | AnthropicBlock[];
+}
+
+function anthropicContent(message: ModelMessage): AnthropicMessage['content'] {
+  if (message.images === undefined || message.images.length === 0) return message.content;
+  const images = message.images.map((image): AnthropicBlock => ({ type: 'image', source: { type: 'base64', media_type: image.mimeType, data: image.data } }));
+  return message.content === '' ? images : [...images, { type: 'text', text: message.content }];
+}
+
+function blocksOf(content: AnthropicMessage['content']): AnthropicBlock[] {
+  return typeof content === 'string' ? [{ type: 'text', text: content }] : content;
 }
 
 /** `{type: "error", error: {type, message}}`. */

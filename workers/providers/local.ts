@@ -5,7 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { countTokens } from '../../memory/tokens.js';
-import type { ModelInfo, ModelProvider, ModelRequest, ModelStreamEvent } from './types.js';
+import { base64Bytes } from '../attachments.js';
+import type { ModelImage, ModelInfo, ModelProvider, ModelRequest, ModelStreamEvent } from './types.js';
 
 export const LOCAL_MODEL_ID = 'local-echo';
 /** Prefix of every local reply, so nobody mistakes it for a model's answer. */
@@ -30,7 +31,15 @@ export function splitIntoChunks(text: string, parts: number): string[] {
 export function localReply(request: Pick<ModelRequest, 'messages'>): string {
   const lastUser = [...request.messages].reverse().find((m) => m.role === 'user');
   const said = lastUser?.content.trim() ?? '';
-  return `${LOCAL_REPLY_PREFIX}${said === '' ? '(empty message)' : said}`;
+  const images = lastUser?.images ?? [];
+  // It cannot look at images; it says which it was given, so a client can see that they arrived.
+  const seen = images.length === 0 ? '' : `(${images.length === 1 ? '1 image' : `${images.length} images`}: ${images.map(describeImage).join('; ')})`;
+  if (said === '') return `${LOCAL_REPLY_PREFIX}${seen === '' ? '(empty message)' : seen}`;
+  return `${LOCAL_REPLY_PREFIX}${said}${seen === '' ? '' : ` ${seen}`}`;
+}
+
+function describeImage(image: ModelImage): string {
+  return `${image.mimeType}, ${base64Bytes(image.data)} bytes`;
 }
 
 export function createLocalProvider(options: LocalProviderOptions = {}): ModelProvider {

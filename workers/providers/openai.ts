@@ -16,7 +16,7 @@ import { HttpModelProvider, type HttpRequestSpec, type StreamDecoder } from './h
 import { effectiveBaseUrl } from './model-config.js';
 import { errorFromStatus, isContextLength, parseRetryAfter, type VendorError } from './provider-errors.js';
 import type { SseEvent } from './sse.js';
-import { type ModelRequest, type ModelStreamEvent, type ModelUsage, ProviderError } from './types.js';
+import { type ModelMessage, type ModelRequest, type ModelStreamEvent, type ModelUsage, ProviderError } from './types.js';
 import { asRecord, headerValue, numberField, parseJson, stringField } from './json.js';
 
 export class OpenAIProvider extends HttpModelProvider {
@@ -27,7 +27,7 @@ export class OpenAIProvider extends HttpModelProvider {
     if (this.config.apiKey) headers.authorization = `Bearer ${this.config.apiKey}`;
     const body: Record<string, unknown> = {
       model: request.model,
-      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+      messages: request.messages.map(toOpenAIMessage),
       stream: true,
       stream_options: { include_usage: true },
     };
@@ -51,6 +51,16 @@ export class OpenAIProvider extends HttpModelProvider {
     return new OpenAIDecoder(label, warn, this.config.apiKey);
   }
 }
+
+/** A message of the Chat Completions API: its text, or content parts when it carries images (as data URLs). */
+export function toOpenAIMessage(message: ModelMessage): { role: ModelMessage['role']; content: string | OpenAIPart[] } {
+  if (message.images === undefined || message.images.length === 0) return { role: message.role, content: message.content };
+  const text: OpenAIPart[] = message.content === '' ? [] : [{ type: 'text', text: message.content }];
+  const images = message.images.map((image): OpenAIPart => ({ type: 'image_url', image_url: { url: `data:${image.mimeType};base64,${image.data}` } }));
+  return { role: message.role, content: [...text, ...images] };
+}
+
+type OpenAIPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 
 /** `{error: {message, code, type}}` (or a bare string `error`, as some compatible servers send). */
 function vendorError(json: unknown): VendorError | undefined {

@@ -4,9 +4,20 @@
  * Every await inside a provider listens to `request.signal`: abort means stop now, including the HTTP request.
  */
 
+/** The image formats a turn may carry (workers/attachments.ts tells them by their first bytes). */
+export type ImageMimeType = 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
+
+/** An image the model is shown with a user message: base64, no `data:` prefix. */
+export interface ModelImage {
+  mimeType: ImageMimeType;
+  data: string;
+}
+
 export interface ModelMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
+  /** Images shown with the text (user messages only: the turn's own attachments). */
+  images?: readonly ModelImage[];
 }
 
 export interface ModelRequest {

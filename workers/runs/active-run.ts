@@ -1,6 +1,6 @@
 /** The in-memory state of one run, from accepted to ended. One AbortController per run. */
 import type { Logger } from 'pino';
-import type { ModelUsage } from '../providers/types.js';
+import type { ModelImage, ModelUsage } from '../providers/types.js';
 import type { RunRef } from '../run-events.js';
 
 /** Why a run was stopped from outside. */
@@ -9,6 +9,8 @@ export type StopReason = 'aborted' | 'timeout' | 'interrupted';
 export interface TurnRequest {
   /** The user's text as sent. */
   message: string;
+  /** The images attached to it, shown to the model with it. */
+  images?: readonly ModelImage[] | undefined;
   /** Whole-run timeout in ms. */
   timeoutMs: number;
   extraSystemPrompt?: string | undefined;

@@ -158,4 +158,27 @@ describe('toAnthropicMessages', () => {
       ],
     });
   });
+
+  it('puts a message\'s images before its text as base64 image blocks, merging with a neighbour of its role', () => {
+    const png = { mimeType: 'image/png' as const, data: 'AAAA' };
+    expect(
+      toAnthropicMessages([
+        { role: 'user', content: 'earlier' },
+        { role: 'user', content: 'look', images: [png] },
+        { role: 'assistant', content: 'ok' },
+        { role: 'user', content: '', images: [png] },
+      ]).messages,
+    ).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'earlier' },
+          { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } },
+          { type: 'text', text: 'look' },
+        ],
+      },
+      { role: 'assistant', content: 'ok' },
+      { role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } }] },
+    ]);
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { openaiChunk, openaiScript, startMockOpenAI } from '../../helpers/mock-openai.js';
 import { run } from '../../helpers/provider-stream.js';
 import type { ModelConfig } from '../../../workers/providers/model-config.js';
-import { OpenAIProvider } from '../../../workers/providers/openai.js';
+import { OpenAIProvider, toOpenAIMessage } from '../../../workers/providers/openai.js';
 import type { ModelRequest } from '../../../workers/providers/types.js';
 
 const KEY = 'sk-test-openai';
@@ -155,5 +155,16 @@ describe('OpenAIProvider', () => {
     expect(outcome.error?.message).toBe(
       'openai/mock-model: expected an event stream, got text/html: <html>proxy login</html>',
     );
+  });
+});
+
+describe('toOpenAIMessage', () => {
+  it('keeps text as a string, and makes content parts (no empty text part) when there are images', () => {
+    expect(toOpenAIMessage({ role: 'user', content: 'hi' })).toEqual({ role: 'user', content: 'hi' });
+    const images = [{ mimeType: 'image/webp' as const, data: 'UklGRg==' }];
+    expect(toOpenAIMessage({ role: 'user', content: '', images })).toEqual({
+      role: 'user',
+      content: [{ type: 'image_url', image_url: { url: 'data:image/webp;base64,UklGRg==' } }],
+    });
   });
 });
