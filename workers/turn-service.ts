@@ -20,7 +20,7 @@ import type { CommandTurn } from './chat-commands.js';
 import { RunWaiters, type WaitResult } from './runs/run-waiters.js';
 import { recoverInterruptedRuns } from './runs/recovery.js';
 import type { TurnAdmission, TurnBrain } from './brain/turn-brain.js';
-import { parseAttachments } from './attachments.js';
+import { parseAttachments, type CheckedImage } from './attachments.js';
 import type { ModelImage } from './providers/types.js';
 
 export interface TurnLimits {
@@ -161,7 +161,7 @@ export class TurnService {
     const ref: RunRef = { runId: input.idempotencyKey, sessionKey: accepted.session.key, agentId: input.agentId, kind: input.kind };
     const request: TurnRequest = {
       message: input.message,
-      ...(images.length === 0 ? {} : { images }),
+      ...(images.length === 0 ? {} : { images: images.map(({ mimeType, data }): ModelImage => ({ mimeType, data })) }),
       // A client's timeout may be longer than a timer holds (OpenClaw takes any integer): it is then that long.
       timeoutMs: Math.min(input.timeoutMs ?? this.#deps.limits.runTimeoutMs, MAX_TIMER_MS),
       extraSystemPrompt: input.extraSystemPrompt,
@@ -378,9 +378,9 @@ function assistantMessage(run: ActiveRun, executed: ExecutedRun, defaultModel: s
   };
 }
 
-/** What makes two requests "the same input" for idempotency: kind, session, text and images. */
-export function hashRequest(kind: SubmitTurn['kind'], sessionKey: string, message: string, images: readonly ModelImage[]): string {
-  const canonical = JSON.stringify([kind, sessionKey, message, images.length === 0 ? null : images]);
+/** What makes two requests "the same input" for idempotency: kind, session, text and images (by their bytes' hash). */
+export function hashRequest(kind: SubmitTurn['kind'], sessionKey: string, message: string, images: readonly CheckedImage[]): string {
+  const canonical = JSON.stringify([kind, sessionKey, message, images.length === 0 ? null : images.map((image) => [image.mimeType, image.sha256])]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 

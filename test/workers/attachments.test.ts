@@ -36,7 +36,9 @@ describe('parseAttachments', () => {
 
   it('takes a data URL or surrounding whitespace, not base64 that is cut, padded wrong or URL-safe', () => {
     expect(parseAttachments([{ content: `data:image/png;base64,${PNG_1PX}` }, { content: `\n${PNG_1PX}  ` }], 1_000)).toHaveLength(2);
-    for (const content of [PNG_1PX.slice(0, -1), `${PNG_1PX}=`, PNG_1PX.replace('+', '-'), `=${PNG_1PX.slice(1)}`]) {
+    const cut = (at: number, put: string): string => `${PNG_1PX.slice(0, at)}${put}${PNG_1PX.slice(at + put.length)}`;
+    const wrong = [PNG_1PX.slice(0, -1), `${PNG_1PX}=`, PNG_1PX.replace('+', '-'), cut(20, '_'), `=${PNG_1PX.slice(1)}`, cut(20, '    '), cut(20, '@'), cut(20, '=')];
+    for (const content of wrong) {
       expect(refusal([{ content }]), content.slice(0, 12)).toBe('attachment attachment-1: invalid base64 content');
     }
   });
