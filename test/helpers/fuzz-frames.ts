@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { METHOD_NAMES } from '../../protocol/registry.js';
+import { PNG_1PX } from './images.js';
 import { encodeFrame } from './ws-wire.js';
 /** A JSON value whose objects keep their entries as written (duplicates and `__proto__` included). */
 export type Json = null | boolean | number | string | Json[] | JsonObject;
@@ -84,6 +85,16 @@ const VALID_PARAMS: Record<string, () => JsonObject> = {
   'agent.control': () => new JsonObject([['action', 'pause'], ['sessionKey', 'fuzz']]),
 };
 
+/** Attachments as clients send them and as they should not: images, data URLs, cut or broken base64, odd and huge values. */
+const attachment: fc.Arbitrary<Json> = fc.oneof(
+  fc
+    .constantFrom(PNG_1PX, `data:image/png;base64,${PNG_1PX}`, 'R0lGODlhAQABAAAAACw=', PNG_1PX.slice(0, 40), `${PNG_1PX.slice(0, 20)}\u0000${PNG_1PX.slice(21)}`)
+    .map((content) => new JsonObject([['type', 'image'], ['mimeType', 'image/png'], ['content', content]])),
+  fc.tuple(edgeString, json).map(([content, mimeType]) => new JsonObject([['content', content], ['mimeType', mimeType]])),
+  hugeString.map((content) => new JsonObject([['content', content]])),
+  json,
+);
+
 const method: fc.Arbitrary<string> = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...METHOD_NAMES, 'connect') }, { weight: 1, arbitrary: edgeString });
 
 const mutation: fc.Arbitrary<(o: JsonObject) => JsonObject> = fc.oneof(
@@ -91,6 +102,7 @@ const mutation: fc.Arbitrary<(o: JsonObject) => JsonObject> = fc.oneof(
   fc.constantFrom(...FRAME_KEYS, 'sessionKey', 'message', 'idempotencyKey', 'key').map((k) => (o: JsonObject) => o.without(k)),
   fc.tuple(fc.constantFrom(...PROTO_KEYS), json).map(([k, v]) => (o: JsonObject) => new JsonObject([...o.entries, [k, v]])),
   fc.tuple(fc.constantFrom('message', 'sessionKey', 'key', 'idempotencyKey'), hugeString).map(([k, v]) => (o: JsonObject) => o.with(k, v)),
+  fc.array(attachment, { maxLength: 3 }).map((list) => (o: JsonObject) => o.with('attachments', list)),
 );
 
 /** Stands for the request id in generated text; `withIds` gives each message of a batch its own. */
