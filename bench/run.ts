@@ -12,9 +12,11 @@
  * from /proc over the measured window. Idle connections are measured by bench/idle.ts, the RSS slope by bench/soak.ts.
  * Each scenario runs `--rounds` times (default 3), baseline and brainstem alternating so that both see the same
  * machine; every figure reported is the median over the rounds.
- * Options: --clients 1,100,1000 --paced-rates 100,250,500 --broadcast-clients 100 --duration MS --warmup MS --rounds N --write (into BENCHMARKS.md).
+ * With `--seed FILE` every brainstem run starts on a copy of that database (bench/prefill.ts makes one: a
+ * gateway that has served a million turns); its table goes into its own section of BENCHMARKS.md.
+ * Options: --clients 1,100,1000 --paced-rates 100,250,500 --broadcast-clients 100 --duration MS --warmup MS --rounds N --seed FILE --write (into BENCHMARKS.md).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +25,7 @@ import { cpuMs, hostTicks, rssMb, stealPct } from './lib/proc.js';
 import { machineLine, writeBenchmarks, type Row } from './lib/report.js';
 import { spawnScript, startServer, TOKEN, type Mode, type Target } from './lib/servers.js';
 import { median, round } from './lib/stats.js';
+import { DATABASE_FILE } from '../memory/store.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +36,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10000' },
     warmup: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '3' },
+    /** A database file each brainstem run starts from (copied into its data dir). */
+    seed: { type: 'string' },
     write: { type: 'boolean', default: false },
   },
 });
@@ -45,6 +50,7 @@ type LoadResult = Omit<Row, 'target' | 'mode' | 'clients' | 'cpuMsPerTurn' | 'ho
 
 async function measure(target: Target, mode: Mode, clients: number, intervalMs = 0): Promise<Row> {
   const dataDir = mkdtempSync(join(tmpdir(), 'brainstem-bench-'));
+  if (values.seed !== undefined && target === 'brainstem') copyFileSync(values.seed, join(dataDir, DATABASE_FILE));
   const server = await startServer(target, mode, dataDir);
   try {
     await new Promise((r) => setTimeout(r, 500));
@@ -111,7 +117,8 @@ async function main(): Promise<void> {
     rows.push(medianRow(samples.baseline), medianRow(samples.brainstem));
   }
   const note = `Each figure is the median of ${rounds} rounds (${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up each); baseline and brainstem alternate, each server in its own process, the load generator in a third.`;
-  const table = writeBenchmarks(rows, { command: process.argv.slice(2).join(' '), write: values.write ?? false, note });
+  const seeded = values.seed === undefined ? '' : ` Every brainstem run started on a copy of ${values.seed} (bench/prefill.ts).`;
+  const table = writeBenchmarks(rows, { command: process.argv.slice(2).join(' '), write: values.write ?? false, note: `${note}${seeded}`, seeded: values.seed !== undefined });
   process.stdout.write(`\n${table}\n`);
 }
 
