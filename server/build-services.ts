@@ -96,6 +96,7 @@ export function buildServices(deps: GatewayDeps): Runtime {
       runTimeoutMs: config.runTimeoutMs,
       idempotencyTtlMs: config.idempotencyTtlMs,
       attachmentMaxBytes: config.attachmentMaxBytes,
+      maxQueuedTurnBytes: config.maxQueuedTurnBytes,
     },
   });
   const interrupted = turns.recover();

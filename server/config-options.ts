@@ -150,6 +150,7 @@ export const OPTIONS = {
   maxConcurrentRuns: int(L, 32, 'Runs streaming at once across all sessions (one per session at most).', 1, 100_000),
   maxQueuedTurnsPerSession: int(L, 64, 'Turns waiting behind the active run of one session.', 1, 100_000),
   maxQueuedRuns: int(L, 10_000, 'Turns waiting across all sessions.', 1, 10_000_000),
+  maxQueuedTurnBytes: int(L, 268_435_456, 'Bytes of message text and attachments (base64) that turns waiting to run may hold in RAM, all sessions together; a turn past it is refused QUEUE_FULL (details.unit "bytes") before it is stored. A turn is always let into an empty queue.', 1_024),
   chatDeltaIntervalMs: ms(L, 75, 'Minimum spacing of `chat` delta events per run, in ms (text in between is merged).', 0, 10_000),
   idempotencyTtlMs: int(L, 86_400_000, 'How long a finished request\'s idempotency record is kept, in ms.', 1_000),
   historyMaxBytes: int(L, 6_291_456, 'Largest chat.history payload, in bytes (oldest messages are left out).', 1024),

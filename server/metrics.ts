@@ -22,7 +22,7 @@ export interface WireTotals {
 /** What the metrics read from the rest of the gateway at scrape time. */
 export interface MetricsSources {
   connections(): { handshaking: number; open: number };
-  lanes(): { running: number; queued: number; sessions: number; deepest: number };
+  lanes(): { running: number; queued: number; queuedBytes: number; sessions: number; deepest: number };
   loopDelay(): LoopDelay;
   /** Outbound bytes queued for clients: in total and on the fullest socket. */
   outboundBuffered(): { total: number; max: number };
@@ -200,6 +200,7 @@ function gauges(r: Registry, sources: MetricsSources, jobs: () => JobCounts): vo
   };
   lanes('brainstem_lane_active_runs', 'Runs streaming now (one per session at most).', (l) => l.running);
   lanes('brainstem_lane_queued_runs', 'Turns waiting in session lanes.', (l) => l.queued);
+  lanes('brainstem_lane_queued_bytes', 'Bytes of message text and attachments held by the turns waiting in session lanes (limit: maxQueuedTurnBytes).', (l) => l.queuedBytes);
   lanes('brainstem_lanes', 'Sessions with an active or queued run.', (l) => l.sessions);
   lanes('brainstem_lane_depth_max', 'Turns waiting in the deepest session lane.', (l) => l.deepest);
   new Gauge({

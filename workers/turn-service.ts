@@ -33,6 +33,8 @@ export interface TurnLimits {
   idempotencyTtlMs: number;
   /** Largest image attachment, decoded, in bytes. */
   attachmentMaxBytes: number;
+  /** Bytes of message text and attachments that turns waiting to run may hold in all. */
+  maxQueuedTurnBytes: number;
 }
 
 export interface TurnServiceDeps extends ExecutorDeps {
@@ -94,6 +96,7 @@ export class TurnService {
       maxConcurrentRuns: deps.limits.maxConcurrentRuns,
       maxQueuedPerSession: deps.limits.maxQueuedTurnsPerSession,
       maxQueuedTotal: deps.limits.maxQueuedRuns,
+      maxQueuedBytes: deps.limits.maxQueuedTurnBytes,
     });
   }
 
@@ -115,12 +118,14 @@ export class TurnService {
     const now = this.#deps.now();
     const requestHash = hashRequest(input.kind, input.sessionKey, input.message, images);
     const known = this.#deps.store.idempotency.get(input.idempotencyKey, now);
+    // What the turn holds in RAM until it runs (one byte per character: text is mostly ASCII, base64 all).
+    const bytes = images.reduce((n, image) => n + image.data.length, input.message.length);
     if (known === undefined) {
-      const refusal = this.#scheduler.refusal(input.sessionKey);
+      const refusal = this.#scheduler.refusal(input.sessionKey, bytes);
       if (refusal !== undefined) {
         throw new GatewayError('QUEUE_FULL', {
           params: { queue: refusal.queue },
-          details: { queue: refusal.queue, limit: refusal.limit },
+          details: { queue: refusal.queue, limit: refusal.limit, ...(refusal.unit === 'bytes' ? { unit: 'bytes' } : {}) },
           retryAfterMs: QUEUE_FULL_RETRY_AFTER_MS,
         });
       }
@@ -179,6 +184,7 @@ export class TurnService {
       {
         runId: ref.runId,
         sessionKey: ref.sessionKey,
+        bytes,
         run: () => this.#execute(run),
         cancel: (reason) => this.#cancel(run, reason === 'aborted' ? 'aborted' : 'interrupted'),
       },
@@ -234,7 +240,7 @@ export class TurnService {
     return [...new Set([...this.#runs.values()].map((run) => run.ref.sessionKey))];
   }
 
-  stats(): { running: number; queued: number; sessions: number } {
+  stats(): { running: number; queued: number; queuedBytes: number; sessions: number } {
     return this.#scheduler.stats();
   }
 

@@ -86,6 +86,19 @@ describe('chat.send', () => {
     }
   });
 
+  it('refuses a turn that would take the waiting turns past maxQueuedTurnBytes (QUEUE_FULL), before storing it', async () => {
+    const gw = await startTestGateway({ config: { maxConcurrentRuns: 1, maxQueuedTurnBytes: 2_000, localChunkDelayMs: 200 } });
+    const client = await RawClient.connect(gw.url, { token: TEST_TOKEN });
+    await client.request('chat.send', { sessionKey: 'busy', message: 'x'.repeat(5_000), idempotencyKey: 'running' });
+    await client.event('agent', (f) => (f.payload as { runId?: string }).runId === 'running');
+    // The running turn no longer counts; the first waiting one gets in whatever its size.
+    expect(resultOf(await client.request('chat.send', { sessionKey: 'other', message: 'y'.repeat(1_500), idempotencyKey: 'waits' }), 'chat.send').status).toBe('started');
+    const refused = await client.request('chat.send', { sessionKey: 'third', message: 'z'.repeat(600), idempotencyKey: 'refused' });
+    expect(refused.error).toMatchObject({ code: 'UNAVAILABLE', retryable: true, retryAfterMs: 1_000, details: { code: 'QUEUE_FULL', queue: 'gateway', limit: 2_000, unit: 'bytes' } });
+    expect(gw.store.runs.get('refused')).toBeUndefined();
+    expect(resultOf(await client.request('chat.send', { sessionKey: 'third', message: 'small', idempotencyKey: 'fits' }), 'chat.send').status).toBe('started');
+  });
+
   it('runs the turns of one session strictly in order', async () => {
     const gw = await startTestGateway({ config: { localChunkDelayMs: 5 } });
     const client = await RawClient.connect(gw.url, { token: TEST_TOKEN });

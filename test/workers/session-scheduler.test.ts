@@ -45,6 +45,7 @@ class FakeJob implements ScheduledJob {
     readonly runId: string,
     readonly sessionKey: string,
     private readonly tracker: Tracker,
+    readonly bytes = 0,
   ) {}
 
   run(): Promise<void> {
@@ -73,11 +74,11 @@ class FakeJob implements ScheduledJob {
 }
 
 function setup(limits: Partial<SchedulerLimits> = {}) {
-  const scheduler = new SessionScheduler({ maxConcurrentRuns: 10, maxQueuedPerSession: 10, maxQueuedTotal: 100, ...limits });
+  const scheduler = new SessionScheduler({ maxConcurrentRuns: 10, maxQueuedPerSession: 10, maxQueuedTotal: 100, maxQueuedBytes: 1_000_000, ...limits });
   const tracker = new Tracker();
-  const job = (runId: string, sessionKey: string): FakeJob => new FakeJob(runId, sessionKey, tracker);
-  const add = (runId: string, sessionKey: string, mode?: 'followup' | 'interrupt'): FakeJob => {
-    const created = job(runId, sessionKey);
+  const job = (runId: string, sessionKey: string, bytes = 0): FakeJob => new FakeJob(runId, sessionKey, tracker, bytes);
+  const add = (runId: string, sessionKey: string, mode?: 'followup' | 'interrupt', bytes = 0): FakeJob => {
+    const created = job(runId, sessionKey, bytes);
     scheduler.enqueue(created, mode);
     return created;
   };
@@ -99,7 +100,7 @@ describe('SessionScheduler', () => {
       }
       expect(tracker.log).toEqual(['start a1', 'end a1', 'start a2', 'end a2', 'start a3', 'end a3']);
       expect(tracker.maxPerSession).toBe(1);
-      expect(scheduler.stats()).toEqual({ running: 0, queued: 0, sessions: 0 });
+      expect(scheduler.stats()).toEqual({ running: 0, queued: 0, queuedBytes: 0, sessions: 0 });
     });
 
     it('never starts a job inside enqueue', async () => {
@@ -132,7 +133,7 @@ describe('SessionScheduler', () => {
       const jobs = ['s1', 's2', 's3', 's4'].map((session) => add(`${session}-1`, session));
       await settle();
       expect(tracker.starts()).toEqual(['s1-1', 's2-1']);
-      expect(scheduler.stats()).toEqual({ running: 2, queued: 2, sessions: 4 });
+      expect(scheduler.stats()).toEqual({ running: 2, queued: 2, queuedBytes: 0, sessions: 4 });
       for (const job of jobs) {
         if (job.started) job.finish();
         await settle();
@@ -202,10 +203,10 @@ describe('SessionScheduler', () => {
       add('a1', 's');
       await settle();
       add('a2', 's');
-      expect(scheduler.refusal('s')).toBeUndefined();
+      expect(scheduler.refusal('s', 10)).toBeUndefined();
       add('a3', 's');
-      expect(scheduler.refusal('s')).toEqual({ queue: 'session', limit: 2 });
-      expect(scheduler.refusal('other')).toBeUndefined();
+      expect(scheduler.refusal('s', 10)).toEqual({ queue: 'session', limit: 2, unit: 'turns' });
+      expect(scheduler.refusal('other', 10)).toBeUndefined();
     });
 
     it('refuses every session when the gateway queue is full', async () => {
@@ -213,10 +214,10 @@ describe('SessionScheduler', () => {
       add('a1', 's1');
       await settle();
       add('b1', 's2');
-      expect(scheduler.refusal('s3')).toBeUndefined();
+      expect(scheduler.refusal('s3', 10)).toBeUndefined();
       add('c1', 's3');
-      expect(scheduler.refusal('s4')).toEqual({ queue: 'gateway', limit: 2 });
-      expect(scheduler.refusal('s1')).toEqual({ queue: 'gateway', limit: 2 });
+      expect(scheduler.refusal('s4', 10)).toEqual({ queue: 'gateway', limit: 2, unit: 'turns' });
+      expect(scheduler.refusal('s1', 10)).toEqual({ queue: 'gateway', limit: 2, unit: 'turns' });
     });
 
     it('has room again once queued jobs start', async () => {
@@ -224,10 +225,39 @@ describe('SessionScheduler', () => {
       const first = add('a1', 's');
       await settle();
       add('a2', 's');
-      expect(scheduler.refusal('s')).toEqual({ queue: 'session', limit: 1 });
+      expect(scheduler.refusal('s', 10)).toEqual({ queue: 'session', limit: 1, unit: 'turns' });
       first.finish();
       await settle();
-      expect(scheduler.refusal('s')).toBeUndefined();
+      expect(scheduler.refusal('s', 10)).toBeUndefined();
+    });
+  });
+
+  describe('refusal by bytes', () => {
+    it('refuses a job whose bytes would take the queued bytes past the limit, and takes it once they have run', async () => {
+      const { scheduler, add } = setup({ maxConcurrentRuns: 1, maxQueuedBytes: 1_000 });
+      const running = add('a1', 's1', 'followup', 5_000);
+      await settle();
+      // A running job's bytes no longer count; an empty queue takes one job of any size.
+      expect(scheduler.refusal('s2', 5_000)).toBeUndefined();
+      add('b1', 's2', 'followup', 600);
+      expect(scheduler.refusal('s3', 400)).toBeUndefined();
+      expect(scheduler.refusal('s3', 401)).toEqual({ queue: 'gateway', limit: 1_000, unit: 'bytes' });
+      expect(scheduler.stats().queuedBytes).toBe(600);
+      running.finish();
+      await settle();
+      expect(scheduler.stats().queuedBytes).toBe(0);
+      expect(scheduler.refusal('s3', 401)).toBeUndefined();
+    });
+
+    it('gives the bytes of a queued job back when it is aborted', async () => {
+      const { scheduler, add } = setup({ maxConcurrentRuns: 1, maxQueuedBytes: 1_000 });
+      add('a1', 's1');
+      await settle();
+      add('b1', 's2', 'followup', 900);
+      expect(scheduler.refusal('s3', 200)).toMatchObject({ unit: 'bytes' });
+      expect(scheduler.abortRun('b1')).toBe(true);
+      expect(scheduler.stats().queuedBytes).toBe(0);
+      expect(scheduler.refusal('s3', 200)).toBeUndefined();
     });
   });
 
@@ -291,10 +321,10 @@ describe('SessionScheduler', () => {
       await settle();
       expect(scheduler.abortSession('waiting', true)).toEqual(['b1']);
       expect(scheduler.abortRun('c1')).toBe(true);
-      expect(scheduler.stats()).toEqual({ running: 1, queued: 0, sessions: 1 });
+      expect(scheduler.stats()).toEqual({ running: 1, queued: 0, queuedBytes: 0, sessions: 1 });
       a1.finish();
       await settle();
-      expect(scheduler.stats()).toEqual({ running: 0, queued: 0, sessions: 0 });
+      expect(scheduler.stats()).toEqual({ running: 0, queued: 0, queuedBytes: 0, sessions: 0 });
       expect(tracker.starts()).toEqual(['a1']);
     });
 
@@ -356,7 +386,7 @@ describe('SessionScheduler', () => {
       active.finish();
       await draining;
       expect(queued.every((job) => !job.started)).toBe(true);
-      expect(scheduler.stats()).toEqual({ running: 0, queued: 0, sessions: 0 });
+      expect(scheduler.stats()).toEqual({ running: 0, queued: 0, queuedBytes: 0, sessions: 0 });
     });
 
     it('resolves at once when nothing runs', async () => {

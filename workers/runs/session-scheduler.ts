@@ -6,6 +6,8 @@
 export interface ScheduledJob {
   readonly runId: string;
   readonly sessionKey: string;
+  /** Bytes the job holds in RAM while it waits (its message and attachments): counted against maxQueuedBytes. */
+  readonly bytes: number;
   /** Runs the job to its end; must not throw. */
   run(): Promise<void>;
   /** Stops the job now: the active one aborts its stream, a queued one ends without running. */
@@ -19,9 +21,11 @@ export interface SchedulerLimits {
   maxQueuedPerSession: number;
   /** Jobs waiting across all sessions. */
   maxQueuedTotal: number;
+  /** Bytes the waiting jobs may hold in all; one job is always let into an empty queue, however large. */
+  maxQueuedBytes: number;
 }
 
-export type QueueRefusal = { queue: 'session' | 'gateway'; limit: number } | undefined;
+export type QueueRefusal = { queue: 'session' | 'gateway'; limit: number; unit: 'turns' | 'bytes' } | undefined;
 
 interface SessionLane {
   active: ScheduledJob | undefined;
@@ -34,17 +38,18 @@ export class SessionScheduler {
   readonly #waiting: string[] = [];
   #running = 0;
   #queued = 0;
+  #queuedBytes = 0;
   #draining: Promise<void>[] = [];
 
   constructor(private readonly limits: SchedulerLimits) {}
 
-  /** Why a new job for this session would be refused, or undefined when it fits. */
-  refusal(sessionKey: string): QueueRefusal {
-    if (this.#queued >= this.limits.maxQueuedTotal) return { queue: 'gateway', limit: this.limits.maxQueuedTotal };
+  /** Why a new job of `bytes` for this session would be refused, or undefined when it fits. */
+  refusal(sessionKey: string, bytes: number): QueueRefusal {
+    const { maxQueuedTotal, maxQueuedPerSession, maxQueuedBytes } = this.limits;
+    if (this.#queued >= maxQueuedTotal) return { queue: 'gateway', limit: maxQueuedTotal, unit: 'turns' };
+    if (this.#queued > 0 && this.#queuedBytes + bytes > maxQueuedBytes) return { queue: 'gateway', limit: maxQueuedBytes, unit: 'bytes' };
     const lane = this.#lanes.get(sessionKey);
-    if (lane !== undefined && lane.queue.length >= this.limits.maxQueuedPerSession) {
-      return { queue: 'session', limit: this.limits.maxQueuedPerSession };
-    }
+    if (lane !== undefined && lane.queue.length >= maxQueuedPerSession) return { queue: 'session', limit: maxQueuedPerSession, unit: 'turns' };
     return undefined;
   }
 
@@ -61,6 +66,7 @@ export class SessionScheduler {
       lane.queue.push(job);
     }
     this.#queued += 1;
+    this.#queuedBytes += job.bytes;
     setImmediate(() => this.#pump(job.sessionKey));
   }
 
@@ -104,8 +110,8 @@ export class SessionScheduler {
     return this.#lanes.get(sessionKey)?.queue.map((job) => job.runId) ?? [];
   }
 
-  stats(): { running: number; queued: number; sessions: number } {
-    return { running: this.#running, queued: this.#queued, sessions: this.#lanes.size };
+  stats(): { running: number; queued: number; queuedBytes: number; sessions: number } {
+    return { running: this.#running, queued: this.#queued, queuedBytes: this.#queuedBytes, sessions: this.#lanes.size };
   }
 
   /** Jobs waiting in the longest lane (O(lanes); for metrics at scrape time). */
@@ -141,6 +147,7 @@ export class SessionScheduler {
 
   #dropQueued(job: ScheduledJob, reason: 'aborted' | 'interrupted' | 'shutdown'): string {
     this.#queued -= 1;
+    this.#queuedBytes -= job.bytes;
     job.cancel(reason);
     return job.runId;
   }
@@ -154,6 +161,7 @@ export class SessionScheduler {
     }
     const job = lane.queue.shift() as ScheduledJob;
     this.#queued -= 1;
+    this.#queuedBytes -= job.bytes;
     lane.active = job;
     this.#running += 1;
     const done = job.run().finally(() => this.#finished(sessionKey, job, done));
