@@ -51,7 +51,8 @@ describe('liveness pings', () => {
     const gw = await startTestGateway({ config: { pingIntervalMs: PING_INTERVAL_MS } });
     const client = spawnClient(gw.url, false);
     await vi.waitFor(() => expect(client.lines).toContain(`closed ${CLOSES.PONG_TIMEOUT.code}`), { timeout: 10 * PING_INTERVAL_MS });
-    expect(client.lines.slice(0, 2)).toEqual(['open', 'ping']);
+    // Pinged (the first ping may come before hello-ok: the handshake's sockets are pinged too), never answered.
+    expect(client.lines).toEqual(expect.arrayContaining(['open', 'ping']));
   });
 
   it('keeps a client that answered while the event loop was held past the interval', async () => {
