@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LoopDelay } from './event-loop.js';
 import type { LimitName } from './rate-limits.js';
+import type { SchedulerStats } from '../workers/runs/session-scheduler.js';
 
 /** Totals bumped per frame by the endpoint and the outbound queues. */
 export interface WireTotals {
@@ -22,7 +23,7 @@ export interface WireTotals {
 /** What the metrics read from the rest of the gateway at scrape time. */
 export interface MetricsSources {
   connections(): { handshaking: number; open: number };
-  lanes(): { running: number; queued: number; queuedBytes: number; sessions: number; deepest: number };
+  lanes(): SchedulerStats & { deepest: number };
   loopDelay(): LoopDelay;
   /** Outbound bytes queued for clients: in total and on the fullest socket. */
   outboundBuffered(): { total: number; max: number };

@@ -14,7 +14,7 @@ import { executeRun, type ExecutorDeps, type ExecutedRun } from './run-executor.
 import type { RunEnded, RunRef } from './run-events.js';
 import { agentFinal, chatReplay } from './responses.js';
 import { ActiveRun, type TurnRequest } from './runs/active-run.js';
-import { SessionScheduler } from './runs/session-scheduler.js';
+import { SessionScheduler, type SchedulerStats } from './runs/session-scheduler.js';
 import { TurnBatch } from './runs/turn-batch.js';
 import type { CommandTurn } from './chat-commands.js';
 import { RunWaiters, type WaitResult } from './runs/run-waiters.js';
@@ -166,7 +166,7 @@ export class TurnService {
     const ref: RunRef = { runId: input.idempotencyKey, sessionKey: accepted.session.key, agentId: input.agentId, kind: input.kind };
     const request: TurnRequest = {
       message: input.message,
-      ...(images.length === 0 ? {} : { images: images.map(({ mimeType, data }): ModelImage => ({ mimeType, data })) }),
+      ...(images.length === 0 ? {} : { images }),
       // A client's timeout may be longer than a timer holds (OpenClaw takes any integer): it is then that long.
       timeoutMs: Math.min(input.timeoutMs ?? this.#deps.limits.runTimeoutMs, MAX_TIMER_MS),
       extraSystemPrompt: input.extraSystemPrompt,
@@ -240,7 +240,7 @@ export class TurnService {
     return [...new Set([...this.#runs.values()].map((run) => run.ref.sessionKey))];
   }
 
-  stats(): { running: number; queued: number; queuedBytes: number; sessions: number } {
+  stats(): SchedulerStats {
     return this.#scheduler.stats();
   }
 

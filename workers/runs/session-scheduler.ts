@@ -25,6 +25,14 @@ export interface SchedulerLimits {
   maxQueuedBytes: number;
 }
 
+export interface SchedulerStats {
+  running: number;
+  queued: number;
+  /** Bytes the queued jobs hold (see ScheduledJob.bytes). */
+  queuedBytes: number;
+  sessions: number;
+}
+
 export type QueueRefusal = { queue: 'session' | 'gateway'; limit: number; unit: 'turns' | 'bytes' } | undefined;
 
 interface SessionLane {
@@ -110,7 +118,7 @@ export class SessionScheduler {
     return this.#lanes.get(sessionKey)?.queue.map((job) => job.runId) ?? [];
   }
 
-  stats(): { running: number; queued: number; queuedBytes: number; sessions: number } {
+  stats(): SchedulerStats {
     return { running: this.#running, queued: this.#queued, queuedBytes: this.#queuedBytes, sessions: this.#lanes.size };
   }
 
