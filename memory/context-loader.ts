@@ -8,7 +8,7 @@ import type { MemoryId } from './ids.js';
 import type { ContextLimits } from './limits.js';
 import type { ContextItem, MemoryRecord } from './memory-types.js';
 import type { Store } from './store.js';
-import { oversizeSummary } from './extractive-summary.js';
+import { oversizeSummary } from './oversize-summary.js';
 import { countTokens } from './tokens.js';
 import { messageText } from './transcript-store.js';
 

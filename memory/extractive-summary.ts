@@ -171,16 +171,3 @@ function byteCutChars(text: string, maxBytes: number): string {
   }
   return end === 0 ? '' : `${text.slice(0, end)}${ELLIPSIS}`;
 }
-
-/** How much of an oversized message its summary is drawn from, as a multiple of the byte budget. */
-export const OVERSIZE_SOURCE_FACTOR = 8;
-
-/**
- * The summary that stands in the active context for one message over `maxBytes`: drawn from the message's
- * first `OVERSIZE_SOURCE_FACTOR × maxBytes` characters, so the work on a turn's path is bounded however large
- * the message is (a multi-megabyte paste would otherwise hold the event loop for a second or more). The
- * message itself is stored whole.
- */
-export function oversizeSummary(text: string, maxBytes: number): string {
-  return extractiveSummary([{ text: text.slice(0, OVERSIZE_SOURCE_FACTOR * maxBytes) }], { maxBytes });
-}

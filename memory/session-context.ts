@@ -15,7 +15,7 @@ import { newMemoryId } from './ids.js';
 import type { ContextLimits } from './limits.js';
 import type { ContextChange, ContextItem, OpResult, SummaryDraft } from './memory-types.js';
 import { MutationQueue } from './mutation-queue.js';
-import { oversizeSummary } from './extractive-summary.js';
+import { oversizeSummary } from './oversize-summary.js';
 import { countTokens } from './tokens.js';
 
 /** The items of one run's prompt, pinned until `release()` (safe to call twice). */

@@ -115,7 +115,7 @@ export const OPTIONS = {
   agentRuntimeV1: bool(F, true, 'Offer the `agent.plan.v1` extension (planner, agent.* methods and events). Off: the plain gateway.'),
   workersV1: bool(F, true, 'Run the background workers (research, execution, status, heartbeat). Off: no worker pool.'),
 
-  memoryMaxMessageBytes: int(MEM, 32_768, 'Largest message kept as itself in a session\'s active context, in UTF-8 bytes; a longer one is stored whole and replaced in the context by an extractive summary that fits.', 256, 262_144),
+  memoryMaxMessageBytes: int(MEM, 32_768, 'Largest message kept as itself in a session\'s active context, in UTF-8 bytes; a longer one is stored whole and replaced in the context by an extractive summary that fits: its head and its tail verbatim and stretches between them summarized, drawn from at most twice the limit in characters.', 256, 262_144),
   memoryMaxItems: int(MEM, 200, 'Most items (turns, summaries, documents) in one session\'s active context; past it the least recently used items are evicted to the long-term store.', 2, 100_000),
   memoryMaxTokens: int(MEM, 16_000, 'Most tokens (cl100k_base) in one session\'s active context; past it the least recently used items are evicted to the long-term store.', 64, 10_000_000),
   memoryMaxContexts: int(MEM, 10_000, 'Session contexts held in RAM at most; past it the least recently used idle ones are unloaded (and rebuilt from the store when used again). A context at the default item and token limits holds ~125 KB of heap, so 10,000 full ones take ~1.2 GB: size this to the RAM you give the gateway.', 1, 10_000_000),
