@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { splitIntoChunks } from '../workers/providers/chunks.js';
 
 const mode = process.argv[2] === 'scoped' ? 'scoped' : 'broadcast';
 const PREFIX = 'Echo (offline local model): ';
@@ -33,14 +34,6 @@ function fanOut(sessionKey: string, event: string, payload: unknown, subscribers
   }
 }
 
-function chunks(text: string): string[] {
-  const words = text.split(/(?<=\s)/);
-  const size = Math.max(1, Math.ceil(words.length / 4));
-  const out: string[] = [];
-  for (let i = 0; i < words.length; i += size) out.push(words.slice(i, i + size).join(''));
-  return out;
-}
-
 function runTurn(runId: string, sessionKey: string, message: string, messageSeq: number): void {
   const ts = Date.now();
   const base = { runId, sessionKey, agentId: 'main' };
@@ -50,7 +43,7 @@ function runTurn(runId: string, sessionKey: string, message: string, messageSeq:
   const reply = `${PREFIX}${message}`;
   let text = '';
   let sentText = '';
-  for (const [i, piece] of chunks(reply).entries()) {
+  for (const [i, piece] of splitIntoChunks(reply, 4).entries()) {
     text += piece;
     fanOut(sessionKey, 'agent', { ...base, seq: ++seq, stream: 'assistant', ts, data: { text, delta: piece } });
     if (i === 0) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { countTokens } from '../../memory/tokens.js';
-import { LOCAL_CHUNKS, LOCAL_MODEL_ID, LOCAL_REPLY_PREFIX, createLocalProvider, splitIntoChunks } from '../../workers/providers/local.js';
+import { splitIntoChunks } from '../../workers/providers/chunks.js';
+import { LOCAL_CHUNKS, LOCAL_MODEL_ID, LOCAL_REPLY_PREFIX, createLocalProvider } from '../../workers/providers/local.js';
 import type { ModelMessage, ModelStreamEvent } from '../../workers/providers/types.js';
 
 function request(messages: ModelMessage[], signal: AbortSignal = new AbortController().signal) {
@@ -131,6 +132,19 @@ describe('splitIntoChunks', () => {
 
   it('keeps a single word whole', () => {
     expect(splitIntoChunks('word', 4)).toEqual(['word']);
+    expect(splitIntoChunks('', 4)).toEqual(['']);
+  });
+
+  it('cuts a long text into pieces of about equal length', () => {
+    const text = Array.from({ length: 5_000 }, (_, i) => `w${i}${i % 10 === 9 ? '\n' : ' '}`).join('');
+    const chunks = splitIntoChunks(text, 4);
+    expect(chunks.join('')).toBe(text);
+    expect(chunks).toHaveLength(4);
+    for (const chunk of chunks) expect(Math.abs(chunk.length - text.length / 4)).toBeLessThan(10);
+  });
+
+  it('leaves no empty piece when the text ends in whitespace', () => {
+    expect(splitIntoChunks('a b ', 4)).toEqual(['a ', 'b ']);
   });
 });
 

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { countTokens } from '../../memory/tokens.js';
 import { base64Bytes } from '../attachments.js';
+import { splitIntoChunks } from './chunks.js';
 import type { ModelImage, ModelInfo, ModelProvider, ModelRequest, ModelStreamEvent } from './types.js';
 
 export const LOCAL_MODEL_ID = 'local-echo';
@@ -17,15 +18,6 @@ export const LOCAL_CHUNKS = 4;
 export interface LocalProviderOptions {
   /** Pause between chunks, in ms; 0 streams as fast as the event loop allows. */
   chunkDelayMs?: number;
-}
-
-/** Splits text into at most `parts` pieces at word boundaries; the pieces join back to the text. */
-export function splitIntoChunks(text: string, parts: number): string[] {
-  const words = text.split(/(?<=\s)/);
-  const size = Math.max(1, Math.ceil(words.length / parts));
-  const chunks: string[] = [];
-  for (let i = 0; i < words.length; i += size) chunks.push(words.slice(i, i + size).join(''));
-  return chunks;
 }
 
 export function localReply(request: Pick<ModelRequest, 'messages'>): string {
