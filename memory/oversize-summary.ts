@@ -9,26 +9,24 @@
  * and one of the whole, scored by word frequency, keeps the routine lines and drops the rare one that matters.
  */
 import { extractiveSummary } from './extractive-summary.js';
+import { snapEnd, snapStart, stretches } from './stretches.js';
 
 /** Characters of an oversized message its summary is drawn from, as a multiple of the byte budget. */
 export const OVERSIZE_SOURCE_FACTOR = 2;
 /** Most stretches of the message the summary is drawn from. */
-export const OVERSIZE_WINDOWS = 8;
+export const OVERSIZE_STRETCHES = 8;
 /** Fewest bytes of the summary per stretch: a smaller budget draws from fewer, from the head alone under 1 KB. */
-export const OVERSIZE_MIN_WINDOW_BYTES = 512;
+export const OVERSIZE_MIN_STRETCH_BYTES = 512;
 
 const GAP = ' … ';
 const GAP_BYTES = Buffer.byteLength(GAP);
 const ELLIPSIS = '…';
-/** How far into a stretch its start and end may move to fall on a line, sentence or word boundary. */
-const SNAP_FRACTION = 0.25;
-
 export function oversizeSummary(text: string, maxBytes: number): string {
   const sourceChars = OVERSIZE_SOURCE_FACTOR * maxBytes;
-  const count = Math.min(OVERSIZE_WINDOWS, Math.floor(maxBytes / OVERSIZE_MIN_WINDOW_BYTES));
+  const count = Math.min(OVERSIZE_STRETCHES, Math.floor(maxBytes / OVERSIZE_MIN_STRETCH_BYTES));
   if (text.length <= sourceChars || count <= 1) return extractiveSummary([{ text: text.slice(0, sourceChars) }], { maxBytes });
   const share = Math.floor((maxBytes - (count - 1) * GAP_BYTES) / count);
-  const pieces = windows(text, Math.floor(sourceChars / count), count).map((stretch, i) => {
+  const pieces = stretches(text, Math.floor(sourceChars / count), count).map((stretch, i) => {
     if (i === 0) return head(stretch, share);
     if (i === count - 1) return tail(stretch, share);
     // A piece cut short ends with an ellipsis of its own; the gap after it says the same.
@@ -36,15 +34,6 @@ export function oversizeSummary(text: string, maxBytes: number): string {
     return summary.endsWith(ELLIPSIS) ? summary.slice(0, -ELLIPSIS.length) : summary;
   });
   return pieces.filter((piece) => piece.trim() !== '').join(GAP);
-}
-
-/** `count` stretches of about `size` characters, the first at the start of `text` and the last at its end. */
-export function windows(text: string, size: number, count: number): string[] {
-  const step = (text.length - size) / (count - 1);
-  return Array.from({ length: count }, (_, i) => {
-    const start = Math.round(i * step);
-    return text.slice(snapStart(text, start, size), snapEnd(text, start + size, size));
-  });
 }
 
 /** The longest prefix of `text` within `maxBytes` of UTF-8, ending on a boundary where one is near. */
@@ -74,33 +63,4 @@ function tail(text: string, maxBytes: number): string {
 /** UTF-8 bytes of one UTF-16 code unit (each half of a surrogate pair counts half of its four). */
 function utf8Bytes(unit: number): number {
   return unit < 0x80 ? 1 : unit < 0x800 ? 2 : unit >= 0xd800 && unit <= 0xdfff ? 2 : 3;
-}
-
-/** Moves a stretch's start just past the first line, sentence or word boundary in its first part. */
-function snapStart(text: string, start: number, size: number): number {
-  if (start === 0) return 0;
-  const part = text.slice(start, start + Math.floor(size * SNAP_FRACTION));
-  for (const pattern of [/[\n.!?]\s*/, /\s+/]) {
-    const match = pattern.exec(part);
-    if (match !== null) return start + match.index + match[0].length;
-  }
-  return isLowSurrogate(text, start) ? start + 1 : start;
-}
-
-/** Moves a stretch's end back to just after the last line, sentence or word boundary in its last part. */
-function snapEnd(text: string, end: number, size: number): number {
-  if (end >= text.length) return text.length;
-  const from = end - Math.floor(size * SNAP_FRACTION);
-  const part = text.slice(from, end);
-  for (const pattern of [/[\n.!?][^\n.!?]*$/, /\s\S*$/]) {
-    const match = pattern.exec(part);
-    if (match !== null) return from + match.index + 1;
-  }
-  return isLowSurrogate(text, end) ? end - 1 : end;
-}
-
-/** The code unit at `at` is the second half of a surrogate pair: a cut there would split a character. */
-function isLowSurrogate(text: string, at: number): boolean {
-  const unit = text.charCodeAt(at);
-  return unit >= 0xdc00 && unit <= 0xdfff;
 }

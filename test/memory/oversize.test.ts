@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OVERSIZE_MIN_WINDOW_BYTES, OVERSIZE_SOURCE_FACTOR, OVERSIZE_WINDOWS, oversizeSummary, windows } from '../../memory/oversize-summary.js';
+import { OVERSIZE_MIN_STRETCH_BYTES, OVERSIZE_SOURCE_FACTOR, OVERSIZE_STRETCHES, oversizeSummary } from '../../memory/oversize-summary.js';
+import { stretches } from '../../memory/stretches.js';
 
 /** No half of a surrogate pair left alone (it would not survive UTF-8). */
 function wellFormed(text: string): boolean {
@@ -18,11 +19,11 @@ describe('oversizeSummary', () => {
     expect(summary.startsWith('BEGIN deploy of build 4242\n10:00:0 INFO worker 0 finished job 0 in 0 ms\n')).toBe(true);
     expect(summary.endsWith('finished job 29999 in 99 ms\nERROR: database connection refused at db.internal:5432\nFATAL shutting down')).toBe(true);
     const pieces = summary.split(' … ');
-    expect(pieces).toHaveLength(OVERSIZE_WINDOWS);
+    expect(pieces).toHaveLength(OVERSIZE_STRETCHES);
     // Each middle piece comes from its own part of the message, in order.
     const jobs = pieces.map((piece) => Number(/finished job (\d+)/.exec(piece)?.[1]));
     expect(jobs).toEqual([...jobs].sort((a, b) => a - b));
-    expect(new Set(jobs.map((job) => Math.floor(job / 4_000))).size).toBe(OVERSIZE_WINDOWS);
+    expect(new Set(jobs.map((job) => Math.floor(job / 4_000))).size).toBe(OVERSIZE_STRETCHES);
   });
 
   it('draws from a bounded part of the message, however long it is', () => {
@@ -31,17 +32,17 @@ describe('oversizeSummary', () => {
     const summary = oversizeSummary(unique, budget);
     const drawn = summary.split(/\s+/).filter((word) => /^w\d+$/.test(word));
     // Every word the summary shows lies in one of the stretches it was drawn from.
-    const stretches = windows(unique, Math.floor((OVERSIZE_SOURCE_FACTOR * budget) / OVERSIZE_WINDOWS), OVERSIZE_WINDOWS);
-    const source = new Set(stretches.flatMap((stretch) => stretch.split(/\s+/)));
+    const drawnFrom = stretches(unique, Math.floor((OVERSIZE_SOURCE_FACTOR * budget) / OVERSIZE_STRETCHES), OVERSIZE_STRETCHES);
+    const source = new Set(drawnFrom.flatMap((stretch) => stretch.split(/\s+/)));
     expect(drawn.length).toBeGreaterThan(100);
     expect(drawn.every((word) => source.has(word))).toBe(true);
-    expect(stretches.join('').length).toBeLessThanOrEqual(OVERSIZE_SOURCE_FACTOR * budget);
+    expect(drawnFrom.join('').length).toBeLessThanOrEqual(OVERSIZE_SOURCE_FACTOR * budget);
   });
 
   it('draws from the head alone under a budget too small to share', () => {
     const head = 'The deploy failed because the certificate expired. Renew the certificate before Friday. ';
     const tail = 'Zebra quokka narwhal axolotl. '.repeat(10_000);
-    const budget = 2 * OVERSIZE_MIN_WINDOW_BYTES - 1;
+    const budget = 2 * OVERSIZE_MIN_STRETCH_BYTES - 1;
     const text = `${head.repeat(Math.ceil((OVERSIZE_SOURCE_FACTOR * budget) / head.length))}${tail}`;
     const summary = oversizeSummary(text, budget);
     expect(Buffer.byteLength(summary)).toBeLessThanOrEqual(budget);
@@ -91,7 +92,7 @@ describe('oversizeSummary', () => {
       expect(Buffer.byteLength(summary)).toBeLessThanOrEqual(budget);
       expect(Buffer.byteLength(summary)).toBeGreaterThan(budget * 0.8);
       expect(wellFormed(summary)).toBe(true);
-      expect(summary.split(' … ')).toHaveLength(OVERSIZE_WINDOWS);
+      expect(summary.split(' … ')).toHaveLength(OVERSIZE_STRETCHES);
     }
   });
 });
