@@ -10,6 +10,11 @@ import { splitIntoChunks } from '../workers/providers/chunks.js';
 
 const mode = process.argv[2] === 'scoped' ? 'scoped' : 'broadcast';
 const PREFIX = 'Echo (offline local model): ';
+/**
+ * Most characters echoed: brainstem's local model echoes the last user message as the session's context holds
+ * it, and a message over `memoryMaxMessageBytes` (32 KB by default) is held as a summary of that size.
+ */
+const ECHO_MAX_CHARS = 32_768;
 
 interface Client {
   ws: WebSocket;
@@ -40,7 +45,7 @@ function runTurn(runId: string, sessionKey: string, message: string, messageSeq:
   let seq = 0;
   fanOut(sessionKey, 'session.message', { sessionKey, message: { role: 'user', content: message, timestamp: ts, __openclaw: { id: randomUUID(), seq: messageSeq, runId } }, messageId: randomUUID(), messageSeq, runId }, true);
   fanOut(sessionKey, 'agent', { ...base, seq: ++seq, stream: 'lifecycle', ts, data: { phase: 'start', startedAt: ts } });
-  const reply = `${PREFIX}${message}`;
+  const reply = `${PREFIX}${message.slice(0, ECHO_MAX_CHARS)}`;
   let text = '';
   let sentText = '';
   for (const [i, piece] of splitIntoChunks(reply, 4).entries()) {

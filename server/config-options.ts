@@ -134,7 +134,7 @@ export const OPTIONS = {
   memoryRecallHalfLifeMs: int(MEM, 7 * DAY_MS, 'Age at which an item\'s recency boost in recall ranking halves, in ms.', 1),
   memoryDbRetryIntervalMs: ms(MEM, 5_000, 'In RAM-only mode (database unusable), time between attempts to reopen the database file, in ms.', 10),
 
-  maxPayloadBytes: int(L, 26_214_400, "Largest inbound frame after hello-ok, in bytes (larger closes 1009). OpenClaw's 25 MiB; a message costs the event loop ~0.2 s per MB (its rows, index and echo), so lower it where no client sends large pastes.", 1024),
+  maxPayloadBytes: int(L, 26_214_400, "Largest inbound frame after hello-ok, in bytes (larger closes 1009). OpenClaw's 25 MiB; a 1 MB message takes ~60 ms to its final and holds other clients' requests up to ~50 ms, a 4 MB one ~180 / ~120 ms (`npm run bench:large`), so lower it where no client sends large pastes.", 1024),
   attachmentMaxBytes: int(L, 5_242_880, 'Largest image attachment of a turn (chat.send, sessions.send, agent), decoded, in bytes; a larger one is refused INVALID_REQUEST. 5 MiB is the most the Anthropic API takes per image. Told to clients in hello-ok (policy.attachments).', 1_024),
   preauthMaxPayloadBytes: int(L, 65_536, 'Largest inbound frame before hello-ok, in bytes (larger closes 1009).', 256),
   maxBufferedBytes: int(L, 52_428_800, 'Outbound bytes buffered per socket before it is closed 1008 "slow consumer".', 1024),

@@ -18,6 +18,11 @@ export class Lines {
     });
   }
 
+  /** Every line read so far. */
+  all(): readonly string[] {
+    return this.#lines;
+  }
+
   /** The first line (seen or to come) matching `pattern`; rejects on timeout or when the process exits first. */
   wait(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
     return new Promise((resolve, reject) => {
