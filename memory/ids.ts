@@ -28,10 +28,21 @@ export function newMemoryId(now: number = Date.now()): MemoryId {
   return factory(now);
 }
 
+/** Latest time a MemoryID can hold (48 bits of milliseconds, the year 10889). */
+const MEMORY_ID_TIME_MAX = 2 ** 48 - 1;
+
 /**
- * The smallest MemoryID of a time. Every item's id is made from its `createdAt` (never earlier: the factory is
- * monotonic), so items created at or after `time` have ids from this one up: a bound the MemoryID indexes can use.
+ * The smallest MemoryID of a time (clamped to what an id can hold). Every item's id is made from its `createdAt`
+ * or later (the factory is monotonic: after an id of a later time it goes on from that one), so items created at
+ * or after `time` have ids from this one up: a bound the MemoryID indexes can use.
  */
 export function memoryIdFloor(time: number): MemoryId {
-  return `${encodeTime(Math.max(0, Math.floor(time)), 10)}${'0'.repeat(16)}`;
+  return `${encodeTime(Math.min(MEMORY_ID_TIME_MAX, Math.max(0, Math.floor(time))), 10)}${'0'.repeat(16)}`;
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** SQL for the time (ms) a MemoryID column holds: its first ten characters, Crockford base32. */
+export function memoryIdTimeSql(column: string): string {
+  return Array.from({ length: 10 }, (_, i) => `(instr('${CROCKFORD}', substr(${column}, ${i + 1}, 1)) - 1) * ${32 ** (9 - i)}`).join(' + ');
 }

@@ -203,6 +203,31 @@ describe('long-term memory', () => {
     expect(page.scannedTo).toBeUndefined();
   });
 
+  it('an `until` bounds the scan itself: old items are found on the first page, however many newer ones there are', () => {
+    const f = memoryFixture();
+    const { session } = f.store.sessions.ensure(KEY, 'main', Date.now());
+    const insert = (at: number, id = newMemoryId(at)) =>
+      f.store.memory.items.insert({ id, sessionKey: KEY, sessionId: session.sessionId, kind: 'turn', role: 'user', text: `at ${at}`, tokens: 2, state: 'evicted', createdAt: at, updatedAt: at, summarizedBy: undefined, summaryOf: undefined, document: undefined });
+    const old = 1_700_000_000_000;
+    for (let i = 0; i < 10; i++) insert(old + i, ulid(old + i));
+    for (let i = 0; i < 30; i++) insert(Date.now());
+    // Looking at 5 items at most: without the bound those would be 5 of the 30 newer ones, and the page empty.
+    const page = f.store.memory.recall.list({ kinds: ['turn'], until: old + 7 }, 3, undefined, 5);
+    expect(page.records.map((record) => record.text)).toEqual([`at ${old + 7}`, `at ${old + 6}`, `at ${old + 5}`]);
+    // An item whose id runs ahead of its createdAt (made after an id of a later time) is still found.
+    const late = insert(old + 3, ulid(Date.now() + 3_600_000));
+    expect(late).toBeUndefined();
+    const all = f.api.query({ kinds: ['turn'], until: old + 3, limit: 10 }, undefined);
+    expect(all.items.map((item) => item.text)).toEqual([`at ${old + 3}`, `at ${old + 3}`, `at ${old + 2}`, `at ${old + 1}`, `at ${old}`]);
+  });
+
+  it('takes any `since` and `until` a client can send, past the last time a MemoryID can hold', () => {
+    const f = memoryFixture();
+    f.say(KEY, 'user', 'hello');
+    expect(f.api.query({ since: Number.MAX_SAFE_INTEGER, limit: 5 }, undefined).items).toEqual([]);
+    expect(f.api.query({ until: Number.MAX_SAFE_INTEGER, limit: 5 }, undefined).items.map((item) => item.text)).toEqual(['hello']);
+  });
+
   it('documents: upsert keeps one MemoryID per path and chunk, updates in place, searches and loads', async () => {
     const f = memoryFixture();
     const first = f.documents.upsert({ sessionKey: KEY, path: 'docs/runbook.md', chunk: 0, text: 'Restart the ingest service with systemctl.' });

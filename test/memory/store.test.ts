@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { ulid } from 'ulid';
 import { describe, expect, it, onTestFinished as onFinished } from 'vitest';
 import { openDatabase, type Db } from '../../memory/db.js';
 import { newMemoryId } from '../../memory/ids.js';
@@ -194,6 +195,37 @@ describe('openDatabase', () => {
     const store = openStore(dataDir);
     onFinished(() => store.close());
     expect(rawDb(dataDir).prepare('SELECT scope, session_key FROM memory_scopes').all()).toEqual([{ scope: 1, session_key: 'agent:main:kept' }]);
+  });
+
+  it('keeps the largest lead of a MemoryID over its createdAt: computed once (migration 12), then by the inserting transaction', () => {
+    const dataDir = tempDir('brainstem-upgrade-');
+    const before = openDatabase(join(dataDir, DATABASE_FILE), undefined, { migrations: MIGRATIONS.filter((m) => m.version < 12) });
+    before.prepare("INSERT INTO memory_scopes (session_key) VALUES ('agent:main:lead')").run();
+    const item = before.prepare(
+      "INSERT INTO memory_items (id, session_key, session_id, scope, kind, role, text, state, created_at, updated_at) VALUES (?, 'agent:main:lead', 's1', 1, 'turn', 'user', 'x', 'active', ?, ?)",
+    );
+    const t = 1_763_800_000_000;
+    for (const [idTime, createdAt] of [[t + 5_000, t], [t + 200, t + 100], [t, t + 60_000]] as const) item.run(ulid(idTime), createdAt, createdAt);
+    item.run('not-a-memory-id', t, t);
+    before.close();
+    const store = openStore(dataDir);
+    onFinished(() => store.close());
+    const lead = (): unknown => rawDb(dataDir).prepare('SELECT max_id_lead AS lead FROM memory_index_state').get();
+    expect(lead()).toEqual({ lead: 5_000 });
+    const { session } = store.sessions.ensure('agent:main:lead', 'main', t);
+    const insert = (idTime: number, createdAt: number) =>
+      store.memory.items.insert({ id: ulid(idTime), sessionKey: 'agent:main:lead', sessionId: session.sessionId, kind: 'turn', role: 'user', text: 'y', tokens: 1, state: 'active', createdAt, updatedAt: createdAt, summarizedBy: undefined, summaryOf: undefined, document: undefined });
+    insert(t + 1_000, t);
+    expect(lead()).toEqual({ lead: 5_000 });
+    expect(() =>
+      store.transaction(() => {
+        insert(t + 90_000, t);
+        throw new Error('rolled back');
+      }),
+    ).toThrow('rolled back');
+    expect(lead()).toEqual({ lead: 5_000 });
+    insert(t + 7_500, t);
+    expect(lead()).toEqual({ lead: 7_500 });
   });
 
   it('rolls a failing migration back whole and does not record it', () => {
