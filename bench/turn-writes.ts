@@ -56,12 +56,6 @@ const VARIANTS: readonly Variant[] = [
     apply: (db) =>
       rebuild(db, 'idempotency', 'CREATE TABLE idempotency (key TEXT PRIMARY KEY, method TEXT NOT NULL, request_hash TEXT NOT NULL, run_id TEXT NOT NULL, status TEXT NOT NULL, response TEXT, created_at INTEGER NOT NULL, expires_at INTEGER) WITHOUT ROWID'),
   },
-  {
-    name: 'runs-without-rowid',
-    change: '`runs` WITHOUT ROWID',
-    apply: (db) =>
-      rebuild(db, 'runs', 'CREATE TABLE runs (run_id TEXT PRIMARY KEY, session_key TEXT NOT NULL, session_id TEXT NOT NULL, agent_id TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL, started_at INTEGER, ended_at INTEGER, error TEXT, error_kind TEXT, stop_reason TEXT, usage TEXT) WITHOUT ROWID'),
-  },
   { name: 'no-runs_session', change: 'no `runs_session` index (deleting a session would scan every run)', apply: (db) => db.exec('DROP INDEX runs_session') },
   { name: 'no-memory_items_created', change: 'no `memory_items_created` index (age pruning would scan every item)', apply: (db) => db.exec('DROP INDEX memory_items_created') },
   {

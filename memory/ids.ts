@@ -42,6 +42,17 @@ export function memoryIdFloor(time: number): MemoryId {
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
+/** The time (ms) a MemoryID holds: its first ten characters, Crockford base32; NaN for a string that is not one. */
+export function memoryIdTime(id: string): number {
+  let time = 0;
+  for (let i = 0; i < 10; i++) {
+    const digit = CROCKFORD.indexOf(id.charAt(i));
+    if (digit < 0) return Number.NaN;
+    time = time * 32 + digit;
+  }
+  return time;
+}
+
 /** SQL for the time (ms) a MemoryID column holds: its first ten characters, Crockford base32. */
 export function memoryIdTimeSql(column: string): string {
   return Array.from({ length: 10 }, (_, i) => `(instr('${CROCKFORD}', substr(${column}, ${i + 1}, 1)) - 1) * ${32 ** (9 - i)}`).join(' + ');

@@ -4,6 +4,7 @@
  * writer's for everything the RAM model changed). The full-text index follows through triggers.
  */
 import type { Db } from './db.js';
+import { IdLead } from './id-lead.js';
 import type { MemoryId } from './ids.js';
 import { notPurged } from './purge-store.js';
 import type { ContextItem, DocumentRef, ItemKind, ItemRole, ItemState, MemoryRecord, SummaryDraft } from './memory-types.js';
@@ -79,8 +80,10 @@ export class ItemsStore {
   readonly #documentTail;
   readonly #documentPaths;
   readonly #updateDocument;
+  readonly #idLead: IdLead;
 
   constructor(db: Db) {
+    this.#idLead = new IdLead(db);
     this.#scopeGet = db.prepare<[string], { scope: number }>('SELECT scope FROM memory_scopes WHERE session_key = ?');
     this.#scopeInsert = db.prepare('INSERT INTO memory_scopes (session_key) VALUES (?)');
     this.#scopeDrop = db.prepare<[string, string]>(
@@ -146,10 +149,21 @@ export class ItemsStore {
 
   /**
    * Call when a transaction that may have written through this store rolled back: a scope read back inside it
-   * may have been made by an earlier statement of the same transaction, so the cache is dropped.
+   * may have been made by an earlier statement of the same transaction, so the cache is dropped; so is a lead it raised.
    */
   rolledBack(): void {
     this.#scopes.clear();
+    this.#idLead.rolledBack();
+  }
+
+  /** The outermost transaction committed. */
+  committed(): void {
+    this.#idLead.committed();
+  }
+
+  /** The largest lead of an item's MemoryID over its createdAt (id-lead.ts). */
+  maxIdLead(): number {
+    return this.#idLead.stored();
   }
 
   /**
@@ -188,6 +202,7 @@ export class ItemsStore {
       record.anchor === undefined || record.anchor === record.id ? null : record.anchor,
       this.scope(record.sessionKey),
     );
+    this.#idLead.record(record.id, record.createdAt);
   }
 
   /** Stores a summary item (active) and how it was made; its sources become `summarized` tombstones. */

@@ -79,7 +79,6 @@ export class RecallStore {
   readonly #purges: PurgeStore;
   readonly #matches;
   readonly #maxRow;
-  readonly #maxIdLead;
 
   constructor(db: Db, items: ItemsStore, purges: PurgeStore) {
     this.#db = db;
@@ -88,7 +87,6 @@ export class RecallStore {
     // FTS5 yields matches in rowid order, so the newest N cost N rows whatever the store's size.
     this.#matches = db.prepare<[string, number], { rowid: number }>('SELECT rowid FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rowid DESC LIMIT ?');
     this.#maxRow = db.prepare<[], { n: number | null }>('SELECT max(n) AS n FROM memory_items');
-    this.#maxIdLead = db.prepare<[], { lead: number }>('SELECT max_id_lead AS lead FROM memory_index_state WHERE id = 1');
   }
 
   /**
@@ -109,9 +107,9 @@ export class RecallStore {
     if (filter.ids !== undefined) (scanned.push(`id IN (${filter.ids.map(() => '?').join(', ')})`), scanArgs.push(...filter.ids));
     if (beforeId !== undefined) (scanned.push('id < ?'), scanArgs.push(beforeId));
     // Ids are made from createdAt or later: a `since` bounds the scan itself, so a page never goes on below it; an
-    // `until` bounds it above, by the largest lead of an id over its createdAt (migration 12).
+    // `until` bounds it above, by the largest lead of an id over its createdAt (id-lead.ts).
     if (filter.since !== undefined) (scanned.push('id >= ?'), scanArgs.push(memoryIdFloor(filter.since)));
-    if (filter.until !== undefined) (scanned.push('id < ?'), scanArgs.push(memoryIdFloor(filter.until + 1 + (this.#maxIdLead.get()?.lead ?? 0))));
+    if (filter.until !== undefined) (scanned.push('id < ?'), scanArgs.push(memoryIdFloor(filter.until + 1 + this.#items.maxIdLead())));
     // The scan reads only what the filters look at; whole rows are read for the page alone.
     const scan = `SELECT n, id, kind, state, created_at FROM memory_items ${scanned.length === 0 ? '' : `WHERE ${scanned.join(' AND ')}`} ORDER BY id DESC LIMIT ?`;
     const args: (string | number)[] = [...scanArgs, scanMax];

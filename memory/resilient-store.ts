@@ -121,6 +121,7 @@ export class ResilientStore implements Store {
       } finally {
         this.#txDepth -= 1;
       }
+      this.#backend.parts.memory.items.committed();
       this.#backend.checkpointer?.afterCommit();
       return result;
     });

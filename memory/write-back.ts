@@ -97,6 +97,9 @@ export function writeBack(memory: Db, file: Db, everything: boolean, scopeOf: (s
         }
       }
     }
+    // Ids made while degraded may run further ahead of their items' createdAt than any in the file (id-lead.ts).
+    const lead = memory.prepare<[], { lead: number }>('SELECT max_id_lead AS lead FROM memory_index_state WHERE id = 1').get()?.lead ?? 0;
+    file.prepare('UPDATE memory_index_state SET max_id_lead = max(max_id_lead, ?) WHERE id = 1').run(lead);
   })();
   return report;
 }

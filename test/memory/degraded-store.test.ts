@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../memory/db.js';
 import { DATABASE_FILE, openStore } from '../../memory/store.js';
@@ -42,6 +43,10 @@ describe('RAM-only (degraded) store', () => {
     const store = openStore(dir, undefined, { retryIntervalMs: 60_000 }) as ResilientStore;
     expect(store.health()).toMatchObject({ state: 'degraded', reason: 'SQLITE_NOTADB' });
     const id = addSession(store, 'agent:main:a', 'accepted while degraded');
+    // An item whose MemoryID runs an hour ahead of its createdAt: the file learns that lead with the rows.
+    const now = Date.now();
+    const ahead = { id: ulid(now + 3_600_000), sessionKey: 'agent:main:a', sessionId: store.sessions.get('agent:main:a')?.sessionId ?? '', kind: 'turn' as const, role: 'user' as const, text: 'ahead', tokens: 1, state: 'evicted' as const, createdAt: now, updatedAt: now, summarizedBy: undefined, summaryOf: undefined, document: undefined };
+    store.memory.items.insert(ahead);
     expect(store.health().pendingRows).toBeGreaterThan(0);
     expect(store.retryNow()).toBe(false);
     writeFileSync(join(dir, DATABASE_FILE), '');
@@ -51,6 +56,8 @@ describe('RAM-only (degraded) store', () => {
     const reopened = openStore(dir);
     expect(reopened.memory.items.get(id)).toMatchObject({ text: 'accepted while degraded', state: 'active' });
     expect(reopened.sessions.get('agent:main:a')?.messageCount).toBe(1);
+    expect(reopened.memory.items.maxIdLead()).toBe(3_600_000);
+    expect(reopened.memory.recall.list({ until: now }, 5).records.map((record) => record.text)).toContain('ahead');
     reopened.close();
   });
 

@@ -4,7 +4,7 @@ import { ulid } from 'ulid';
 import { describe, expect, it, onTestFinished as onFinished } from 'vitest';
 import { openDatabase, type Db } from '../../memory/db.js';
 import { newMemoryId } from '../../memory/ids.js';
-import { SCOPE_CACHE_MAX } from '../../memory/items-store.js';
+import { ItemsStore, SCOPE_CACHE_MAX } from '../../memory/items-store.js';
 import { MIGRATIONS, type Migration } from '../../memory/migrations.js';
 import { DATABASE_FILE, openStore, type Store } from '../../memory/store.js';
 import type { AcceptTurnInput, FinishTurnInput } from '../../memory/turn-store.js';
@@ -197,7 +197,7 @@ describe('openDatabase', () => {
     expect(rawDb(dataDir).prepare('SELECT scope, session_key FROM memory_scopes').all()).toEqual([{ scope: 1, session_key: 'agent:main:kept' }]);
   });
 
-  it('keeps the largest lead of a MemoryID over its createdAt: computed once (migration 12), then by the inserting transaction', () => {
+  it('keeps the largest lead of a MemoryID over its createdAt: computed once (migration 12), then by each insert', () => {
     const dataDir = tempDir('brainstem-upgrade-');
     const before = openDatabase(join(dataDir, DATABASE_FILE), undefined, { migrations: MIGRATIONS.filter((m) => m.version < 12) });
     before.prepare("INSERT INTO memory_scopes (session_key) VALUES ('agent:main:lead')").run();
@@ -226,6 +226,34 @@ describe('openDatabase', () => {
     expect(lead()).toEqual({ lead: 5_000 });
     insert(t + 7_500, t);
     expect(lead()).toEqual({ lead: 7_500 });
+  });
+
+  it('takes a lead raised in a rolled-back savepoint back with it, and raises it again for a later item', () => {
+    const db = openDatabase(join(tempDir('brainstem-db-'), 'test.db'));
+    onFinished(() => {
+      db.close();
+    });
+    const items = new ItemsStore(db);
+    const t = 1_763_800_000_000;
+    const insert = (idTime: number) =>
+      items.insert({ id: ulid(idTime), sessionKey: MAIN, sessionId: 's1', kind: 'turn', role: 'user', text: 'z', tokens: 1, state: 'active', createdAt: t, updatedAt: t, summarizedBy: undefined, summaryOf: undefined, document: undefined });
+    insert(t + 100);
+    expect(items.maxIdLead()).toBe(100);
+    db.transaction(() => {
+      try {
+        db.transaction(() => {
+          insert(t + 90_000);
+          throw new Error('undone');
+        })();
+      } catch {
+        // The savepoint rolled back; the outer transaction goes on.
+      }
+      insert(t + 300);
+    })();
+    expect(items.maxIdLead()).toBe(300);
+    // Under the lead that was rolled back, over the one stored: still recorded.
+    insert(t + 50_000);
+    expect(items.maxIdLead()).toBe(50_000);
   });
 
   it('rolls a failing migration back whole and does not record it', () => {
