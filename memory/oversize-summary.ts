@@ -21,6 +21,7 @@ export const OVERSIZE_MIN_STRETCH_BYTES = 512;
 const GAP = ' … ';
 const GAP_BYTES = Buffer.byteLength(GAP);
 const ELLIPSIS = '…';
+
 export function oversizeSummary(text: string, maxBytes: number): string {
   const sourceChars = OVERSIZE_SOURCE_FACTOR * maxBytes;
   const count = Math.min(OVERSIZE_STRETCHES, Math.floor(maxBytes / OVERSIZE_MIN_STRETCH_BYTES));

@@ -6,8 +6,8 @@
  * is counted in pieces of at most TOKEN_PIECE_CHARS characters: linear time, and the sum differs from a
  * whole-text count by at most a token or so per cut. Linear is still ~0.1–0.3 ms per KB on this VM (a 32 KB log
  * 8.5 ms), so a text longer than TOKEN_EXACT_MAX_CHARS is estimated from TOKEN_SAMPLE_CHARS of it, in stretches
- * spread from its start to its end (stretches.ts), scaled to its length: ~1.2 ms whatever the text. Measured
- * against whole counts of 12–32 KB of code, Markdown, JSON and mixes of them: within ±3 % (a sample of the
+ * spread from its start to its end (stretches.ts), scaled to its length: ~1–2.5 ms whatever the text. Measured
+ * against whole counts of 9–450 KB of code, Markdown, JSON and mixes of them: within ±3.5 % (a sample of the
  * head alone: up to 11 % off, where the text changes kind). (A fuzzed client sending 1 MB messages kept the
  * event loop busy for over 10 s: contexts restored with such items counted each of them whole.)
  */
