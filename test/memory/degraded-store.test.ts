@@ -56,7 +56,8 @@ describe('RAM-only (degraded) store', () => {
     const reopened = openStore(dir);
     expect(reopened.memory.items.get(id)).toMatchObject({ text: 'accepted while degraded', state: 'active' });
     expect(reopened.sessions.get('agent:main:a')?.messageCount).toBe(1);
-    expect(reopened.memory.items.maxIdLead()).toBe(3_600_000);
+    // At least that: ids made earlier in this worker may carry a later time still (the factory is monotonic).
+    expect(reopened.memory.items.maxIdLead()).toBeGreaterThanOrEqual(3_600_000);
     expect(reopened.memory.recall.list({ until: now }, 5).records.map((record) => record.text)).toContain('ahead');
     reopened.close();
   });
