@@ -50,6 +50,14 @@ export function usePragmas(db: Db): void {
 }
 
 /** better-sqlite3 throws `SqliteError` (with a `SQLITE_*` code); told apart by name, across module copies. */
+/**
+ * A row count (LIMIT, OFFSET) as SQLite can bind it. A client may send any JSON integer, and past 2^63 (1e21)
+ * better-sqlite3 binds a float, which SQLite refuses in LIMIT/OFFSET; past 2^53 no table is that long anyway.
+ */
+export function sqlCount(n: number): number {
+  return Math.min(n, Number.MAX_SAFE_INTEGER);
+}
+
 export function isSqliteError(err: unknown): boolean {
   return err instanceof Error && err.name === 'SqliteError';
 }

@@ -1,7 +1,7 @@
 /** The `sessions` table: one row per canonical session key. */
 import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import type { Db } from './db.js';
+import { sqlCount, type Db } from './db.js';
 import type { SessionRecord, SessionSettings } from './types.js';
 
 interface SessionRow {
@@ -136,9 +136,10 @@ export class SessionsStore {
     if (query.keys !== undefined) (where.push(query.keys.length === 0 ? '0' : `key IN (${query.keys.map(() => '?').join(', ')})`), args.push(...query.keys));
     if (query.label !== undefined) (where.push("json_extract(settings, '$.label') = ?"), args.push(query.label));
     if (query.search !== undefined && query.search !== '') {
-      where.push("(key LIKE ? ESCAPE '\\' OR json_extract(settings, '$.label') LIKE ? ESCAPE '\\')");
-      const like = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      args.push(like, like);
+      // A substring, case-insensitive in ASCII as LIKE is, with no pattern to escape: LIKE refuses patterns past
+      // 50,000 bytes, and a search is any string a client sends.
+      where.push("(instr(lower(key), lower(?)) > 0 OR instr(lower(json_extract(settings, '$.label')), lower(?)) > 0)");
+      args.push(query.search, query.search);
     }
     where.push(query.archived === true ? 'archived = 1' : 'archived = 0');
     const clause = `WHERE ${where.join(' AND ')}`;
@@ -149,7 +150,7 @@ export class SessionsStore {
       : (this.#db.prepare(`SELECT count(*) AS n FROM sessions ${clause}`).get(...args) as { n: number }).n;
     const rows = this.#db
       .prepare<(string | number)[], SessionRow>(`SELECT * FROM sessions ${clause} ORDER BY updated_at DESC, key LIMIT ? OFFSET ?`)
-      .all(...args, query.limit, query.offset);
+      .all(...args, sqlCount(query.limit), sqlCount(query.offset));
     return { rows: rows.map(toRecord), total };
   }
 

@@ -1,5 +1,5 @@
 /** The `messages` table: every turn of every session, with its MemoryID and per-session sequence. */
-import type { Db } from './db.js';
+import { sqlCount, type Db } from './db.js';
 import { newMemoryId } from './ids.js';
 import { storedTokens, type ItemsStore } from './items-store.js';
 import type { StoredMessage, TranscriptMessage } from './types.js';
@@ -155,7 +155,7 @@ export class TranscriptStore {
    * to tell whether older ones exist: its cost follows `offset + limit`, not the length of the history.
    */
   page(sessionKey: string, sessionId: string, limit: number, offset: number): HistoryPage {
-    const rows = this.#page.all(sessionKey, sessionId, limit + 1, offset);
+    const rows = this.#page.all(sessionKey, sessionId, sqlCount(limit + 1), sqlCount(offset));
     const more = rows.length > limit;
     if (more) rows.pop();
     return { messages: rows.reverse().map(toStored), more };

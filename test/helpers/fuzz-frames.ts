@@ -5,7 +5,7 @@
  * the ways to put a message on the wire (text or binary, fragmented, pings between fragments, TCP chunks).
  */
 import fc from 'fast-check';
-import { METHOD_NAMES } from '../../protocol/registry.js';
+import { METHODS, METHOD_NAMES } from '../../protocol/registry.js';
 import { PNG_1PX } from './images.js';
 import { encodeFrame } from './ws-wire.js';
 /** A JSON value whose objects keep their entries as written (duplicates and `__proto__` included). */
@@ -63,7 +63,7 @@ export const json: fc.Arbitrary<Json> = fc.letrec<{ value: Json; array: Json[]; 
 })).value;
 
 /** Valid params for some methods, so fuzzed requests also reach handlers, not only validation. */
-const VALID_PARAMS: Record<string, () => JsonObject> = {
+export const VALID_PARAMS: Record<string, () => JsonObject> = {
   health: () => new JsonObject([]),
   status: () => new JsonObject([]),
   'sessions.list': () => new JsonObject([['limit', 5]]),
@@ -78,7 +78,7 @@ const VALID_PARAMS: Record<string, () => JsonObject> = {
   'sessions.messages.subscribe': () => new JsonObject([['key', 'fuzz']]),
   'sessions.describe': () => new JsonObject([['key', 'fuzz']]),
   'chat.inject': () => new JsonObject([['sessionKey', 'fuzz'], ['message', 'injected']]),
-  'memory.query': () => new JsonObject([['text', 'hello'], ['limit', 5]]),
+  'memory.query': () => new JsonObject([['limit', 5]]),
   'memory.recall': () => new JsonObject([['topic', 'hello']]),
   'memory.forget': () => new JsonObject([['sessionKey', 'fuzz']]),
   'agent.status': () => new JsonObject([['sessionKey', 'fuzz']]),
@@ -105,16 +105,40 @@ const mutation: fc.Arbitrary<(o: JsonObject) => JsonObject> = fc.oneof(
   fc.array(attachment, { maxLength: 3 }).map((list) => (o: JsonObject) => o.with('attachments', list)),
 );
 
+/** Property names of a method's params, from its schema (every branch of a union), for edge values the schema may accept. */
+export function paramKeys(name: string): string[] {
+  const keys = new Set<string>();
+  const visit = (schema: unknown): void => {
+    if (typeof schema !== 'object' || schema === null) return;
+    const node = schema as { properties?: object; anyOf?: unknown[]; allOf?: unknown[]; oneOf?: unknown[] };
+    for (const k of Object.keys(node.properties ?? {})) keys.add(k);
+    for (const branch of [...(node.anyOf ?? []), ...(node.allOf ?? []), ...(node.oneOf ?? [])]) visit(branch);
+  };
+  visit((METHODS as Record<string, { params?: unknown } | undefined>)[name]?.params);
+  return [...keys];
+}
+
+/** Values at the edges of what a schema's integers, strings and lists allow, and past them. */
+const edgeValue: fc.Arbitrary<Json> = fc.oneof(
+  fc.constantFrom(0, 1, -1, 0.5, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 48, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 1e21, ''),
+  fc.constant<Json>([]),
+  edgeString,
+  json,
+);
+
 /** Stands for the request id in generated text; `withIds` gives each message of a batch its own. */
 export const ID_PLACEHOLDER = '@@id@@';
 
-/** A request-shaped object: valid for its method or random params, then a few mutations of the frame or its params. */
+/** A request-shaped object: valid for its method or random params, then a few mutations of the frame or its params, and edge values of its parameters. */
 export const requestObject: fc.Arbitrary<JsonObject> = fc
-  .tuple(method, fc.boolean(), json, fc.array(mutation, { maxLength: 3 }), fc.array(mutation, { maxLength: 2 }))
-  .map(([name, valid, randomParams, paramMutations, frameMutations]) => {
+  .tuple(method, fc.boolean(), json, fc.array(mutation, { maxLength: 3 }), fc.array(mutation, { maxLength: 2 }), fc.array(fc.tuple(fc.nat(), edgeValue), { maxLength: 3 }))
+  .map(([name, valid, randomParams, paramMutations, frameMutations, edges]) => {
     const make = VALID_PARAMS[name];
     let params: Json = valid && make !== undefined ? make() : randomParams;
     if (params instanceof JsonObject) params = paramMutations.reduce((p, m) => m(p), params);
+    // Edge values under the method's own parameter names, so they reach its handler when the schema allows them.
+    const keys = paramKeys(name);
+    if (params instanceof JsonObject && keys.length > 0) params = edges.reduce((p, [n, value]) => p.with(keys[n % keys.length] as string, value), params);
     let frame = new JsonObject([['type', 'req'], ['id', ID_PLACEHOLDER], ['method', name], ['params', params]]);
     frame = frameMutations.reduce((f, m) => m(f), frame);
     return tame(frame);
