@@ -27,7 +27,11 @@ const EDGES: readonly Json[] = [
   'x'.repeat(100_000),
   [],
   [''],
+  [Number.MAX_SAFE_INTEGER],
+  ['x'.repeat(100_000)],
+  Array.from({ length: 1_000 }, (_, i) => `item-${i}`),
   new JsonObject([]),
+  new JsonObject([['__proto__', new JsonObject([['polluted', true]])], ['constructor', 1]]),
   null,
   true,
 ];
