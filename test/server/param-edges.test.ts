@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WireErrorCode } from '../../protocol/errors.js';
+import { ConnectParams } from '../../protocol/methods/connect.js';
 import { METHOD_NAMES } from '../../protocol/registry.js';
 import { JsonObject, paramKeys, toJsonText, VALID_PARAMS, type Json } from '../helpers/fuzz-frames.js';
 import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.js';
@@ -65,5 +66,32 @@ describe('every parameter at its edges', () => {
     expect(failures).toEqual([]);
     expect(sent).toBeGreaterThan(1_000);
     expect((await client.request('health')).ok).toBe(true);
+  });
+
+  it('is answered, well-formed and never INTERNAL, for every field of connect (the client, auth and device ones too)', async () => {
+    const gw = await startTestGateway();
+    const client = new JsonObject([['id', 'test'], ['version', '1.0.0'], ['platform', 'linux'], ['mode', 'test']]);
+    const base = new JsonObject([['minProtocol', 3], ['maxProtocol', 4], ['client', client], ['scopes', ['operator.admin']], ['auth', new JsonObject([['token', TEST_TOKEN]])]]);
+    const nested = ConnectParams.properties as Record<string, { properties?: Record<string, unknown> }>;
+    const paths = Object.entries(nested).flatMap(([key, schema]) => [[key], ...Object.keys(schema.properties ?? {}).map((child) => [key, child])]);
+    const failures: string[] = [];
+    for (const [key, child] of paths as [string, string | undefined][]) {
+      for (const edge of EDGES) {
+        const inner = base.get(key);
+        const value = child === undefined ? edge : (inner instanceof JsonObject ? inner : new JsonObject([])).with(child, edge);
+        const raw = await RawClient.open(gw.url);
+        raw.send(`{"type":"req","id":"c","method":"connect","params":${toJsonText(base.with(key, value))}}`);
+        const res = await Promise.race([raw.next((f) => f.type === 'res', { timeoutMs: 10_000 }), raw.closed.then(() => undefined)]);
+        const error = res?.error as { code?: string; details?: { code?: string } } | undefined;
+        if (res !== undefined && res.ok !== true && (error === undefined || !WIRE_CODES.includes(error.code ?? '') || error.details?.code === 'INTERNAL')) {
+          failures.push(`${key}${child === undefined ? '' : `.${child}`}=${toJsonText(edge).slice(0, 40)}: ${JSON.stringify(res.error).slice(0, 200)}`);
+        }
+        raw.terminate();
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(paths.length).toBeGreaterThan(30);
+    const after = await RawClient.connect(gw.url, { token: TEST_TOKEN });
+    expect((await after.request('health')).ok).toBe(true);
   });
 });
