@@ -602,10 +602,13 @@ describe('SessionsStore.list', () => {
     expect(totals()).toEqual([4, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 0, 0]);
   });
 
-  it('searches key and label, taking % and _ literally', () => {
+  it('searches key and label, ASCII case aside, taking % and _ literally, with a search of any length', () => {
     const { store } = tempStore();
     seed(store);
     expect(keys(store.sessions.list({ limit: 10, offset: 0, search: 'grocer' }))).toEqual(['agent:main:a']);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, search: 'GROCERIES 1' }))).toEqual(['agent:main:a']);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, search: 'AGENT:MAIN:D' }))).toEqual(['agent:main:d_1']);
+    expect(keys(store.sessions.list({ limit: 10, offset: 0, search: 'x'.repeat(100_000) }))).toEqual([]);
     expect(keys(store.sessions.list({ limit: 10, offset: 0, search: '100%' }))).toEqual(['agent:main:a']);
     expect(keys(store.sessions.list({ limit: 10, offset: 0, search: '%' }))).toEqual(['agent:main:a']);
     expect(keys(store.sessions.list({ limit: 10, offset: 0, search: 'd_' }))).toEqual(['agent:main:d_1']);
