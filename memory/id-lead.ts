@@ -12,6 +12,14 @@
 import type { Db } from './db.js';
 import { memoryIdTime, type MemoryId } from './ids.js';
 
+const READ_LEAD = 'SELECT max_id_lead AS lead FROM memory_index_state WHERE id = 1';
+
+/** Raises `into`'s lead to `from`'s when that is larger: RAM-mode rows written back to the file (write-back.ts). */
+export function mergeIdLead(from: Db, into: Db): void {
+  const lead = from.prepare<[], { lead: number }>(READ_LEAD).get()?.lead ?? 0;
+  into.prepare('UPDATE memory_index_state SET max_id_lead = max(max_id_lead, ?) WHERE id = 1').run(lead);
+}
+
 export class IdLead {
   readonly #db: Db;
   readonly #read;
@@ -23,7 +31,7 @@ export class IdLead {
 
   constructor(db: Db) {
     this.#db = db;
-    this.#read = db.prepare<[], { lead: number }>('SELECT max_id_lead AS lead FROM memory_index_state WHERE id = 1');
+    this.#read = db.prepare<[], { lead: number }>(READ_LEAD);
     this.#raise = db.prepare<[number, number]>('UPDATE memory_index_state SET max_id_lead = ? WHERE id = 1 AND max_id_lead < ?');
     this.#committed = this.stored();
   }

@@ -7,6 +7,7 @@
  * skipped and counted, never guessed at.
  */
 import type { Db } from './db.js';
+import { mergeIdLead } from './id-lead.js';
 
 interface TableSpec {
   readonly table: string;
@@ -97,9 +98,8 @@ export function writeBack(memory: Db, file: Db, everything: boolean, scopeOf: (s
         }
       }
     }
-    // Ids made while degraded may run further ahead of their items' createdAt than any in the file (id-lead.ts).
-    const lead = memory.prepare<[], { lead: number }>('SELECT max_id_lead AS lead FROM memory_index_state WHERE id = 1').get()?.lead ?? 0;
-    file.prepare('UPDATE memory_index_state SET max_id_lead = max(max_id_lead, ?) WHERE id = 1').run(lead);
+    // Ids made while degraded may run further ahead of their items' createdAt than any in the file.
+    mergeIdLead(memory, file);
   })();
   return report;
 }
