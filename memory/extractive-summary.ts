@@ -5,6 +5,7 @@
  * words, of how often the word occurs in all the sources (SumBasic-style), so sentences about what the
  * conversation keeps coming back to win; ties go to the earlier sentence. Same input, same output.
  */
+import { utf8PrefixEnd } from './stretches.js';
 import { countTokens } from './tokens.js';
 
 export interface ExtractiveSource {
@@ -161,13 +162,6 @@ function cutChars(text: string, budget: ExtractiveBudget): string {
  * 100 KB base64 paste took ~30 ms rendering a prefix per step of a search.
  */
 function byteCutChars(text: string, maxBytes: number): string {
-  let bytes = ELLIPSIS_BYTES;
-  let end = 0;
-  for (const char of text) {
-    const point = char.codePointAt(0) ?? 0;
-    bytes += point < 0x80 ? 1 : point < 0x800 ? 2 : point < 0x10000 ? 3 : 4;
-    if (bytes > maxBytes) break;
-    end += char.length;
-  }
+  const end = utf8PrefixEnd(text, maxBytes - ELLIPSIS_BYTES);
   return end === 0 ? '' : `${text.slice(0, end)}${ELLIPSIS}`;
 }

@@ -9,7 +9,7 @@
  * and one of the whole, scored by word frequency, keeps the routine lines and drops the rare one that matters.
  */
 import { extractiveSummary } from './extractive-summary.js';
-import { snapEnd, snapStart, stretches } from './stretches.js';
+import { snapEnd, snapStart, stretches, utf8PrefixEnd, utf8SuffixStart } from './stretches.js';
 
 /** Characters of an oversized message its summary is drawn from, as a multiple of the byte budget. */
 export const OVERSIZE_SOURCE_FACTOR = 2;
@@ -39,29 +39,14 @@ export function oversizeSummary(text: string, maxBytes: number): string {
 
 /** The longest prefix of `text` within `maxBytes` of UTF-8, ending on a boundary where one is near. */
 function head(text: string, maxBytes: number): string {
-  let bytes = 0;
-  let end = 0;
-  for (; end < text.length; end += 1) {
-    bytes += utf8Bytes(text.charCodeAt(end));
-    if (bytes > maxBytes) break;
-  }
+  const end = utf8PrefixEnd(text, maxBytes);
   if (end === text.length) return text;
   return text.slice(0, snapEnd(text, end, end)).trimEnd();
 }
 
 /** The longest suffix of `text` within `maxBytes` of UTF-8, starting on a boundary where one is near. */
 function tail(text: string, maxBytes: number): string {
-  let bytes = 0;
-  let start = text.length;
-  for (; start > 0; start -= 1) {
-    bytes += utf8Bytes(text.charCodeAt(start - 1));
-    if (bytes > maxBytes) break;
-  }
+  const start = utf8SuffixStart(text, maxBytes);
   if (start === 0) return text;
   return text.slice(snapStart(text, start, text.length - start)).trimStart();
-}
-
-/** UTF-8 bytes of one UTF-16 code unit (each half of a surrogate pair counts half of its four). */
-function utf8Bytes(unit: number): number {
-  return unit < 0x80 ? 1 : unit < 0x800 ? 2 : unit >= 0xd800 && unit <= 0xdfff ? 2 : 3;
 }

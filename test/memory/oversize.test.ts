@@ -95,4 +95,11 @@ describe('oversizeSummary', () => {
       expect(summary.split(' … ')).toHaveLength(OVERSIZE_STRETCHES);
     }
   });
+
+  it('keeps text with lone surrogates within the byte budget (UTF-8 writes each as U+FFFD, 3 bytes)', () => {
+    const budget = 4_096;
+    const summary = oversizeSummary('\ud800a\udc00'.repeat(40_000), budget);
+    expect(Buffer.byteLength(summary)).toBeLessThanOrEqual(budget);
+    expect(Buffer.byteLength(summary)).toBeGreaterThan(budget * 0.8);
+  });
 });

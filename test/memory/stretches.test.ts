@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stretches } from '../../memory/stretches.js';
+import { stretches, utf8PrefixEnd, utf8SuffixStart } from '../../memory/stretches.js';
 
 /** No half of a surrogate pair left alone (it would not survive UTF-8). */
 function wellFormed(text: string): boolean {
@@ -43,6 +43,30 @@ describe('stretches', () => {
       for (const snap of [true, false]) {
         for (const size of [101, 256, 1_000]) expect(stretches(text, size, 8, { snap }).every(wellFormed)).toBe(true);
       }
+    }
+  });
+
+  it.each([
+    ['ASCII', 'abcdef'],
+    ['two- and three-byte', 'éñ東京'],
+    ['emoji', '😀x😀'],
+    ['lone surrogates', '\ud800a\udc00\udc00\ud800'],
+  ])('cuts the longest prefix and suffix within a UTF-8 budget, whole characters only (%s)', (_case, unit) => {
+    const text = unit.repeat(50);
+    const high = (at: number): boolean => /[\ud800-\udbff]/.test(text.charAt(at));
+    const low = (at: number): boolean => /[\udc00-\udfff]/.test(text.charAt(at));
+    /** The character (a pair, or one code unit) that starts at `at`, and the one that ends there. */
+    const startingAt = (at: number): string => text.slice(at, at + (high(at) && low(at + 1) ? 2 : 1));
+    const endingAt = (at: number): string => text.slice(at - (low(at - 1) && high(at - 2) ? 2 : 1), at);
+    for (const maxBytes of [0, 1, 2, 3, 4, 5, 7, 64, 1_000, 10_000]) {
+      const end = utf8PrefixEnd(text, maxBytes);
+      expect(high(end - 1) && low(end)).toBe(false);
+      expect(Buffer.byteLength(text.slice(0, end))).toBeLessThanOrEqual(maxBytes);
+      if (end < text.length) expect(Buffer.byteLength(text.slice(0, end)) + Buffer.byteLength(startingAt(end))).toBeGreaterThan(maxBytes);
+      const start = utf8SuffixStart(text, maxBytes);
+      expect(high(start - 1) && low(start)).toBe(false);
+      expect(Buffer.byteLength(text.slice(start))).toBeLessThanOrEqual(maxBytes);
+      if (start > 0) expect(Buffer.byteLength(endingAt(start)) + Buffer.byteLength(text.slice(start))).toBeGreaterThan(maxBytes);
     }
   });
 });
