@@ -139,24 +139,28 @@ export class ChatProjector {
     );
   }
 
+  /**
+   * The run's end in OpenClaw's order: the agent lifecycle event first, then the terminal chat event with that
+   * event's seq, so a run's chat seqs rise to its end (the final is never numbered like the last delta).
+   */
   #ended(run: RunRef, ended: RunEnded): void {
     const stream = this.#stream(run);
     this.#flushDelta(run, stream);
     this.#runs.delete(run.runId);
-    const base = { runId: run.runId, sessionKey: run.sessionKey, agentId: run.agentId, seq: stream.seq };
+    const base = () => ({ runId: run.runId, sessionKey: run.sessionKey, agentId: run.agentId, seq: stream.seq });
     const message = finalMessage(ended);
     const startedAt = ended.startedAt ?? stream.startedAt;
     const lifecycle = { startedAt, endedAt: ended.endedAt, stopReason: ended.stopReason };
     if (ended.status === 'ok') {
-      this.broadcaster.broadcast('chat', { ...base, state: 'final', ...(message ? { message } : {}), stopReason: ended.stopReason, ...(ended.usage ? { usage: ended.usage } : {}) }, { sessionKey: run.sessionKey });
       this.#agent(run, stream, 'lifecycle', { phase: 'end', ...lifecycle });
+      this.broadcaster.broadcast('chat', { ...base(), state: 'final', ...(message ? { message } : {}), stopReason: ended.stopReason, ...(ended.usage ? { usage: ended.usage } : {}) }, { sessionKey: run.sessionKey });
     } else if (ended.status === 'aborted' || ended.status === 'interrupted') {
-      this.broadcaster.broadcast('chat', { ...base, state: 'aborted', ...(message ? { message } : {}), stopReason: ended.stopReason, ...(ended.error ? { errorMessage: ended.error } : {}) }, { sessionKey: run.sessionKey });
       this.#agent(run, stream, 'lifecycle', { phase: 'end', ...lifecycle, aborted: true });
+      this.broadcaster.broadcast('chat', { ...base(), state: 'aborted', ...(message ? { message } : {}), stopReason: ended.stopReason, ...(ended.error ? { errorMessage: ended.error } : {}) }, { sessionKey: run.sessionKey });
     } else {
       const error = ended.error ?? 'run failed';
-      this.broadcaster.broadcast('chat', { ...base, state: 'error', ...(message ? { message } : {}), errorMessage: error, errorKind: ended.errorKind ?? 'unknown', stopReason: ended.stopReason }, { sessionKey: run.sessionKey });
       this.#agent(run, stream, 'lifecycle', { phase: 'error', ...lifecycle, error });
+      this.broadcaster.broadcast('chat', { ...base(), state: 'error', ...(message ? { message } : {}), errorMessage: error, errorKind: ended.errorKind ?? 'unknown', stopReason: ended.stopReason }, { sessionKey: run.sessionKey });
     }
   }
 

@@ -38,6 +38,33 @@ describe('chat.send', () => {
     expect(assistant.at(-1)?.data).toMatchObject({ text: `${LOCAL_REPLY_PREFIX}hi` });
   });
 
+  it('ends a run as OpenClaw does: lifecycle end, then the terminal chat event with its seq', async () => {
+    const gw = await startTestGateway({ config: { localChunkDelayMs: 30, chatDeltaIntervalMs: 0 } });
+    const client = await RawClient.connect(gw.url, { token: TEST_TOKEN });
+    const endOf = (runId: string): { lifecycle: number; chat: Frame } => {
+      const frames = client.events().filter((f) => (f.event === 'chat' || f.event === 'agent') && (f.payload as { runId?: string }).runId === runId);
+      const lifecycle = frames.findIndex((f) => f.event === 'agent' && ['end', 'error'].includes((f.payload as { data: { phase?: string } }).data.phase ?? ''));
+      const chat = frames.filter((f) => f.event === 'chat');
+      const chatSeqs = chat.map((f) => (f.payload as { seq: number }).seq);
+      // Chat seqs rise through the run, and the terminal event takes the lifecycle event's seq.
+      expect(chatSeqs).toEqual([...new Set(chatSeqs)].sort((a, b) => a - b));
+      expect(frames.indexOf(chat.at(-1) as Frame)).toBe(lifecycle + 1);
+      expect((chat.at(-1)?.payload as { seq: number }).seq).toBe((frames[lifecycle]?.payload as { seq: number }).seq);
+      return { lifecycle, chat: chat.at(-1) as Frame };
+    };
+
+    await client.request('chat.send', { sessionKey: 'main', message: 'one two three four', idempotencyKey: 'ends-ok' });
+    await client.event('chat', isChat('ends-ok', 'final'));
+    expect(client.events('chat').filter(isChat('ends-ok', 'delta')).length).toBeGreaterThan(1);
+    expect(endOf('ends-ok').chat.payload).toMatchObject({ state: 'final' });
+
+    await client.request('chat.send', { sessionKey: 'main', message: 'a b c d e f g h i j k l', idempotencyKey: 'ends-aborted' });
+    await client.event('chat', isChat('ends-aborted', 'delta'));
+    await client.request('chat.abort', { sessionKey: 'main', runId: 'ends-aborted' });
+    await client.event('chat', isChat('ends-aborted', 'aborted'));
+    expect(endOf('ends-aborted').chat.payload).toMatchObject({ state: 'aborted' });
+  });
+
   it('numbers events per connection with seq 1, 2, 3 ...', async () => {
     const gw = await startTestGateway();
     const client = await RawClient.connect(gw.url, { token: TEST_TOKEN });
