@@ -1,8 +1,9 @@
 /**
  * Interleavings: random sequences of what clients do to a few sessions at once — turns (`chat.send`, `agent`,
- * `sessions.send`, with repeated and conflicting idempotency keys, with images), `sessions.steer`, aborts,
- * resets, deletes, compactions, forgets, injections, `agent.control`, reads, and a connection dropped in the
- * middle of a request — sent over three connections without waiting for the answers. Per sequence:
+ * `sessions.send`, with repeated and conflicting idempotency keys, images, steps the brain plans and hands to the
+ * worker pool), `sessions.steer`, aborts, resets, deletes, compactions, forgets, injections, `agent.control`,
+ * reads, and a connection dropped in the middle of a request — sent over three connections without waiting for
+ * the answers. Per sequence:
  * - every request is answered (`agent` twice once accepted), never with INTERNAL, and the gateway logs no error;
  * - in each chat/agent stream a connection saw, every run has one terminal chat event, right after its
  *   lifecycle end and with its seq, and the run's chat seqs rise;
@@ -35,7 +36,7 @@ const CONNECTIONS = [
 
 type Turn = 'chat.send' | 'agent' | 'sessions.send';
 type Op =
-  | { kind: 'turn'; via: Turn; image: boolean; repeat: number | undefined; sameMessage: boolean }
+  | { kind: 'turn'; via: Turn; image: boolean; plan: boolean; repeat: number | undefined; sameMessage: boolean }
   | { kind: 'abort'; ofRun: number | undefined }
   | { kind: 'reset' | 'delete' | 'compact' | 'forget' | 'forget-some' | 'patch' | 'history' | 'recall' | 'inject' | 'steer' | 'describe' | 'drop' }
   | { kind: 'control'; action: 'pause' | 'resume' | 'stop' | 'cancel' }
@@ -49,7 +50,7 @@ interface Step {
 }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 10, arbitrary: fc.record({ kind: fc.constant('turn' as const), via: fc.constantFrom<Turn>('chat.send', 'chat.send', 'agent', 'sessions.send'), image: fc.constantFrom(false, false, false, true), repeat: fc.option(fc.nat(), { freq: 4, nil: undefined }), sameMessage: fc.boolean() }) },
+  { weight: 10, arbitrary: fc.record({ kind: fc.constant('turn' as const), via: fc.constantFrom<Turn>('chat.send', 'chat.send', 'agent', 'sessions.send'), image: fc.constantFrom(false, false, false, true), plan: fc.constantFrom(false, false, true), repeat: fc.option(fc.nat(), { freq: 4, nil: undefined }), sameMessage: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('abort' as const), ofRun: fc.option(fc.nat(), { freq: 2, nil: undefined }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('control' as const), action: fc.constantFrom('pause' as const, 'resume' as const, 'stop' as const, 'cancel' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('wait' as const), ofRun: fc.nat(), timeoutMs: fc.integer({ min: 0, max: 50 }) }) },
@@ -147,7 +148,9 @@ async function sendStep(seq: Sequence, step: Step, i: number): Promise<void> {
       const earlier = op.repeat === undefined || seq.turns.length === 0 ? undefined : seq.turns[op.repeat % seq.turns.length];
       const sessionKey = earlier?.sessionKey ?? key;
       const runId = earlier?.runId ?? `il-${seq.n}-run-${i}`;
-      const message = earlier !== undefined && op.sameMessage ? earlier.message : `turn ${i} of sequence ${seq.n}`;
+      // A message that lists steps makes the brain plan them and run them on the worker pool (the local provider plans by rules).
+      const steps = op.plan ? `:\n1. research the notes\n2. then draft the answer\n3. status report` : '';
+      const message = earlier !== undefined && op.sameMessage ? earlier.message : `turn ${i} of sequence ${seq.n}${steps}`;
       const params: Record<string, unknown> = op.via === 'sessions.send' ? { key: sessionKey, message, idempotencyKey: runId } : { sessionKey, message, idempotencyKey: runId };
       if (op.image && op.via !== 'sessions.send') params.attachments = [{ type: 'image', mimeType: 'image/png', content: PNG_1PX }];
       seq.turns.push({ sessionKey, runId, message, id: request(op.via, params), client });
