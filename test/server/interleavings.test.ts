@@ -5,7 +5,7 @@
  * reads, and a connection dropped in the middle of a request — sent over three connections without waiting for
  * the answers. Per sequence:
  * - every request is answered (`agent` twice once accepted), never with INTERNAL, and the gateway logs no error;
- * - in each chat/agent stream a connection saw, every run has one terminal chat event, right after its
+ * - every event matches its payload schema; in each chat/agent stream a connection saw, every run has one terminal chat event, right after its
  *   lifecycle end and with its seq, and the run's chat seqs rise;
  * - in a session nobody reset, deleted, compacted or forgot from: every run acked as started ends (agent.wait),
  *   every connection that follows the session saw it, the history holds every acked user turn once and at most
@@ -15,7 +15,9 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENTS, type EventName } from '../../protocol/events.js';
 import { MEMORY_QUERY_MAX_LIMIT, type MemoryItem } from '../../protocol/methods/memory.js';
+import { eventValidator, formatValidationErrors } from '../../protocol/validators.js';
 import { PNG_1PX } from '../helpers/images.js';
 import { captureLogs, type CapturedLogs } from '../helpers/log-capture.js';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
@@ -124,6 +126,7 @@ async function runSequence(steps: readonly Step[]): Promise<string[]> {
   const started = startedTurns(seq);
   await settle(seq, started);
   checkStreams(seq, started);
+  checkEventSchemas(seq);
   await checkSessions(seq, started);
   seq.problems.push(...loggedErrors(logs, logFrom).map((line) => `logged: ${line.slice(0, 500)}`));
   for (const client of [...seq.clients, ...seq.dropped]) client.terminate();
@@ -305,6 +308,21 @@ function checkStreams(seq: Sequence, started: readonly AckedTurn[]): void {
     }
     if (seq.dropped.has(client) || seq.late.has(client)) continue;
     for (const { runId } of started) if (!byRun.has(runId)) seq.problems.push(`connection ${index} saw nothing of run ${runId}`);
+  }
+}
+
+/** Every event every connection received matches its payload schema (what a typed client would parse). */
+function checkEventSchemas(seq: Sequence): void {
+  for (const client of [...seq.clients, ...seq.dropped]) {
+    for (const frame of client.events()) {
+      const name = frame.event as EventName;
+      if (!(name in EVENTS)) {
+        seq.problems.push(`unknown event ${String(frame.event)}`);
+        continue;
+      }
+      const validate = eventValidator(name);
+      if (!validate(frame.payload)) seq.problems.push(`${name} payload does not match its schema (${formatValidationErrors(validate.errors)}): ${JSON.stringify(frame.payload).slice(0, 300)}`);
+    }
   }
 }
 
