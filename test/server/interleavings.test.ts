@@ -1,9 +1,9 @@
 /**
  * Interleavings: random sequences of what clients do to a few sessions at once — turns (`chat.send`, `agent`,
- * `sessions.send`, with repeated and conflicting idempotency keys, images, steps the brain plans and hands to the
- * worker pool), `sessions.steer`, aborts, resets, deletes, compactions, forgets, injections, `agent.control`,
- * reads, and a connection dropped in the middle of a request — sent over three connections without waiting for
- * the answers. Per sequence:
+ * `sessions.send`, with repeated and conflicting idempotency keys, images, `queueMode: "interrupt"`, steps the
+ * brain plans and hands to the worker pool), `sessions.steer`, aborts, resets, deletes, compactions, forgets,
+ * injections, `agent.control`, reads, and a connection dropped in the middle of a request — sent over three
+ * connections without waiting for the answers. Per sequence:
  * - every request is answered (`agent` twice once accepted), never with INTERNAL, and the gateway logs no error;
  * - every event matches its payload schema; in each chat/agent stream a connection saw, every run has one terminal chat event, right after its
  *   lifecycle end and with its seq, and the run's chat seqs rise;
@@ -38,7 +38,7 @@ const CONNECTIONS = [
 
 type Turn = 'chat.send' | 'agent' | 'sessions.send';
 type Op =
-  | { kind: 'turn'; via: Turn; image: boolean; plan: boolean; repeat: number | undefined; sameMessage: boolean }
+  | { kind: 'turn'; via: Turn; image: boolean; plan: boolean; interrupt: boolean; repeat: number | undefined; sameMessage: boolean }
   | { kind: 'abort'; ofRun: number | undefined }
   | { kind: 'reset' | 'delete' | 'compact' | 'forget' | 'forget-some' | 'patch' | 'history' | 'recall' | 'inject' | 'steer' | 'describe' | 'drop' }
   | { kind: 'control'; action: 'pause' | 'resume' | 'stop' | 'cancel' }
@@ -52,7 +52,7 @@ interface Step {
 }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 10, arbitrary: fc.record({ kind: fc.constant('turn' as const), via: fc.constantFrom<Turn>('chat.send', 'chat.send', 'agent', 'sessions.send'), image: fc.constantFrom(false, false, false, true), plan: fc.constantFrom(false, false, true), repeat: fc.option(fc.nat(), { freq: 4, nil: undefined }), sameMessage: fc.boolean() }) },
+  { weight: 10, arbitrary: fc.record({ kind: fc.constant('turn' as const), via: fc.constantFrom<Turn>('chat.send', 'chat.send', 'agent', 'sessions.send'), image: fc.constantFrom(false, false, false, true), plan: fc.constantFrom(false, false, true), interrupt: fc.constantFrom(false, false, false, true), repeat: fc.option(fc.nat(), { freq: 4, nil: undefined }), sameMessage: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('abort' as const), ofRun: fc.option(fc.nat(), { freq: 2, nil: undefined }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('control' as const), action: fc.constantFrom('pause' as const, 'resume' as const, 'stop' as const, 'cancel' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('wait' as const), ofRun: fc.nat(), timeoutMs: fc.integer({ min: 0, max: 50 }) }) },
@@ -155,6 +155,7 @@ async function sendStep(seq: Sequence, step: Step, i: number): Promise<void> {
       const steps = op.plan ? `:\n1. research the notes\n2. then draft the answer\n3. status report` : '';
       const message = earlier !== undefined && op.sameMessage ? earlier.message : `turn ${i} of sequence ${seq.n}${steps}`;
       const params: Record<string, unknown> = op.via === 'sessions.send' ? { key: sessionKey, message, idempotencyKey: runId } : { sessionKey, message, idempotencyKey: runId };
+      if (op.interrupt && op.via === 'chat.send') params.queueMode = 'interrupt';
       if (op.image && op.via !== 'sessions.send') params.attachments = [{ type: 'image', mimeType: 'image/png', content: PNG_1PX }];
       seq.turns.push({ sessionKey, runId, message, id: request(op.via, params), client });
       return;
@@ -371,13 +372,17 @@ async function memoryItems(seq: Sequence, reader: RawClient, key: string): Promi
   return items;
 }
 
-/** Gateways the sequences run against: streaming as fast as it goes, and small contexts that a memory manager summarizes every 10 ms while the runs go on. */
+/**
+ * Gateways the sequences run against: streaming as fast as it goes; small contexts that a memory manager summarizes
+ * every 10 ms while the runs go on; one run at a time with queues so short that turns are refused QUEUE_FULL.
+ */
 const SETUPS = [
   { name: 'runs streaming', config: { localChunkDelayMs: 1, chatDeltaIntervalMs: 0 } },
   {
     name: 'a busy memory manager',
     config: { localChunkDelayMs: 0, chatDeltaIntervalMs: 0, memoryMaxItems: 6, memoryKeepRecentItems: 1, memoryManagerIntervalMs: 10, memorySnapshotIntervalMs: 10, memoryStaleAfterMs: 50 },
   },
+  { name: 'tight queues', config: { localChunkDelayMs: 2, chatDeltaIntervalMs: 0, maxConcurrentRuns: 1, maxQueuedTurnsPerSession: 2, maxQueuedRuns: 4 } },
 ];
 
 describe.each(SETUPS)('interleaved requests over three connections, $name', ({ config }) => {
