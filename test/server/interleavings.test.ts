@@ -5,8 +5,8 @@
  * injections, `agent.control`, reads, and a connection dropped in the middle of a request — sent over three
  * connections without waiting for the answers. Per sequence:
  * - every request is answered (`agent` twice once accepted), never with INTERNAL, and the gateway logs no error;
- * - every event matches its payload schema; in each chat/agent stream a connection saw, every run has one terminal chat event, right after its
- *   lifecycle end and with its seq, and the run's chat seqs rise;
+ * - every event matches its payload schema; in each chat/agent stream a connection saw, every run has one terminal
+ *   chat event, right after its lifecycle end and with its seq, and the run's chat seqs rise;
  * - in a session nobody reset, deleted, compacted or forgot from: every run acked as started ends (agent.wait),
  *   every connection that follows the session saw it, the history holds every acked user turn once and at most
  *   one reply per run, and every message with text has its memory item.
