@@ -29,7 +29,10 @@ const SESSIONS = 3;
 /** How long every request of a sequence gets to be answered, and every run to end, in ms. */
 const SETTLE_MS = 15_000;
 
-/** The connections of a sequence: a memory-and-plan client and a plain OpenClaw one (both see every session's stream), and a session-scoped one that subscribes to the sequence's sessions. */
+/**
+ * The connections of a sequence: a memory-and-plan client and a plain OpenClaw one (both see every session's
+ * stream), and a session-scoped one that subscribes to the sequence's sessions.
+ */
 const CONNECTIONS = [
   { caps: ['memory.v1', 'agent.plan.v1'], scoped: false },
   { caps: [], scoped: false },
@@ -51,14 +54,24 @@ interface Step {
   pauseMs: number;
 }
 
+const turnArb = fc.record({
+  kind: fc.constant('turn' as const),
+  via: fc.constantFrom<Turn>('chat.send', 'chat.send', 'agent', 'sessions.send'),
+  image: fc.constantFrom(false, false, false, true),
+  plan: fc.constantFrom(false, false, true),
+  interrupt: fc.constantFrom(false, false, false, true),
+  repeat: fc.option(fc.nat(), { freq: 4, nil: undefined }),
+  sameMessage: fc.boolean(),
+});
+const kinds = <K extends string>(...names: K[]): fc.Arbitrary<{ kind: K }> => fc.record({ kind: fc.constantFrom(...names) });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 10, arbitrary: fc.record({ kind: fc.constant('turn' as const), via: fc.constantFrom<Turn>('chat.send', 'chat.send', 'agent', 'sessions.send'), image: fc.constantFrom(false, false, false, true), plan: fc.constantFrom(false, false, true), interrupt: fc.constantFrom(false, false, false, true), repeat: fc.option(fc.nat(), { freq: 4, nil: undefined }), sameMessage: fc.boolean() }) },
+  { weight: 10, arbitrary: turnArb },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('abort' as const), ofRun: fc.option(fc.nat(), { freq: 2, nil: undefined }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('control' as const), action: fc.constantFrom('pause' as const, 'resume' as const, 'stop' as const, 'cancel' as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('control' as const), action: fc.constantFrom('pause', 'resume', 'stop', 'cancel') }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('wait' as const), ofRun: fc.nat(), timeoutMs: fc.integer({ min: 0, max: 50 }) }) },
   // What changes a session under the runs (the history checks then skip it) is rarer than what reads or adds to it.
-  { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('reset' as const, 'delete' as const, 'compact' as const, 'forget' as const, 'forget-some' as const) }) },
-  { weight: 6, arbitrary: fc.record({ kind: fc.constantFrom('patch' as const, 'history' as const, 'recall' as const, 'inject' as const, 'steer' as const, 'describe' as const, 'drop' as const) }) },
+  { weight: 1, arbitrary: kinds('reset', 'delete', 'compact', 'forget', 'forget-some') },
+  { weight: 6, arbitrary: kinds('patch', 'history', 'recall', 'inject', 'steer', 'describe', 'drop') },
 );
 const stepArb: fc.Arbitrary<Step> = fc.record({
   op: opArb,
@@ -117,7 +130,8 @@ async function runSequence(steps: readonly Step[]): Promise<string[]> {
   const n = ++sequence;
   const keys = Array.from({ length: SESSIONS }, (_, i) => `agent:main:il-${n}-${i}`);
   const logFrom = logs.lines.length;
-  const seq: Sequence = { n, keys, clients: await Promise.all(CONNECTIONS.map((_, i) => open(i, keys))), dropped: new Set(), late: new Set(), sent: [], turns: [], touched: new Set(), problems: [] };
+  const clients = await Promise.all(CONNECTIONS.map((_, i) => open(i, keys)));
+  const seq: Sequence = { n, keys, clients, dropped: new Set(), late: new Set(), sent: [], turns: [], touched: new Set(), problems: [] };
   for (const [i, step] of steps.entries()) {
     await sendStep(seq, step, i);
     if (step.pauseMs > 0) await new Promise((r) => setTimeout(r, step.pauseMs));
@@ -143,18 +157,21 @@ async function sendStep(seq: Sequence, step: Step, i: number): Promise<void> {
     seq.sent.push({ client, id, method });
     return id;
   };
-  const runIdAt = (index: number | undefined): string | undefined => (index === undefined || seq.turns.length === 0 ? undefined : seq.turns[index % seq.turns.length]?.runId);
+  const turnAt = (index: number | undefined): Sequence['turns'][number] | undefined =>
+    index === undefined || seq.turns.length === 0 ? undefined : seq.turns[index % seq.turns.length];
+  const runIdAt = (index: number | undefined): string | undefined => turnAt(index)?.runId;
   const { op } = step;
   if (['reset', 'delete', 'compact', 'forget', 'forget-some'].includes(op.kind)) seq.touched.add(key);
   switch (op.kind) {
     case 'turn': {
-      const earlier = op.repeat === undefined || seq.turns.length === 0 ? undefined : seq.turns[op.repeat % seq.turns.length];
+      const earlier = turnAt(op.repeat);
       const sessionKey = earlier?.sessionKey ?? key;
       const runId = earlier?.runId ?? `il-${seq.n}-run-${i}`;
       // A message that lists steps makes the brain plan them and run them on the worker pool (the local provider plans by rules).
       const steps = op.plan ? `:\n1. research the notes\n2. then draft the answer\n3. status report` : '';
       const message = earlier !== undefined && op.sameMessage ? earlier.message : `turn ${i} of sequence ${seq.n}${steps}`;
-      const params: Record<string, unknown> = op.via === 'sessions.send' ? { key: sessionKey, message, idempotencyKey: runId } : { sessionKey, message, idempotencyKey: runId };
+      const target = op.via === 'sessions.send' ? { key: sessionKey } : { sessionKey };
+      const params: Record<string, unknown> = { ...target, message, idempotencyKey: runId };
       if (op.interrupt && op.via === 'chat.send') params.queueMode = 'interrupt';
       if (op.image && op.via !== 'sessions.send') params.attachments = [{ type: 'image', mimeType: 'image/png', content: PNG_1PX }];
       seq.turns.push({ sessionKey, runId, message, id: request(op.via, params), client });
@@ -230,7 +247,8 @@ async function checkAnswers(seq: Sequence): Promise<void> {
       seq.problems.push(`${method} ${id}: no answer`);
       continue;
     }
-    if (first.error?.details?.code === 'INTERNAL' || first.error?.code === 'INTERNAL') seq.problems.push(`${method} ${id}: ${JSON.stringify(first.error)}`);
+    const internal = first.error?.details?.code === 'INTERNAL' || first.error?.code === 'INTERNAL';
+    if (internal) seq.problems.push(`${method} ${id}: ${JSON.stringify(first.error)}`);
     const accepted = method === 'agent' && first.ok === true && (first.payload as { status?: string }).status === 'accepted';
     if (!accepted) continue;
     const final = await client.next((f) => f.type === 'res' && f.id === id && f !== first, { timeoutMs: SETTLE_MS }).catch(() => undefined);
@@ -240,9 +258,11 @@ async function checkAnswers(seq: Sequence): Promise<void> {
 
 /** Turns acked as started (or accepted) in sessions nobody touched, over connections still open. */
 function startedTurns(seq: Sequence): AckedTurn[] {
-  const status = (turn: Sequence['turns'][number]): unknown => (turn.client.frames.find((f) => f.type === 'res' && f.id === turn.id)?.payload as { status?: string } | undefined)?.status;
+  const status = (turn: Sequence['turns'][number]): unknown =>
+    (turn.client.frames.find((f) => f.type === 'res' && f.id === turn.id)?.payload as { status?: string } | undefined)?.status;
   return seq.turns
-    .filter((turn) => !seq.dropped.has(turn.client) && !seq.touched.has(turn.sessionKey) && (status(turn) === 'started' || status(turn) === 'accepted'))
+    .filter((turn) => !seq.dropped.has(turn.client) && !seq.touched.has(turn.sessionKey))
+    .filter((turn) => status(turn) === 'started' || status(turn) === 'accepted')
     .map(({ sessionKey, runId }) => ({ sessionKey, runId }));
 }
 
@@ -290,7 +310,8 @@ function checkStreams(seq: Sequence, started: readonly AckedTurn[]): void {
     const byRun = new Map<string, Frame[]>();
     for (const frame of client.events()) {
       const payload = frame.payload as { runId: string; sessionKey?: string };
-      if ((frame.event === 'chat' || frame.event === 'agent') && payload.sessionKey !== undefined && seq.keys.includes(payload.sessionKey)) byRun.set(payload.runId, [...(byRun.get(payload.runId) ?? []), frame]);
+      const ours = payload.sessionKey !== undefined && seq.keys.includes(payload.sessionKey);
+      if ((frame.event === 'chat' || frame.event === 'agent') && ours) byRun.set(payload.runId, [...(byRun.get(payload.runId) ?? []), frame]);
     }
     const problem = (runId: string, what: string): number => seq.problems.push(`connection ${index}, run ${runId}: ${what}`);
     for (const [runId, frames] of byRun) {
@@ -298,13 +319,15 @@ function checkStreams(seq: Sequence, started: readonly AckedTurn[]): void {
       const terminal = chat.filter(isTerminalChat);
       const seqs = chat.map((f) => (f.payload as { seq: number }).seq);
       if (seq.dropped.has(client) && terminal.length === 0) continue; // cut off before the run ended
-      if (terminal.length !== 1 || chat.at(-1) !== terminal[0]) problem(runId, `chat states ${JSON.stringify(chat.map((f) => (f.payload as { state: string }).state))}`);
+      const states = chat.map((f) => (f.payload as { state: string }).state);
+      if (terminal.length !== 1 || chat.at(-1) !== terminal[0]) problem(runId, `chat states ${JSON.stringify(states)}`);
       if (seqs.some((s, i) => i > 0 && s <= (seqs[i - 1] as number))) problem(runId, `chat seqs ${JSON.stringify(seqs)}`);
       if (!frames.some((f) => f.event === 'agent')) continue; // chat.inject: a lone final, no run
       const end = frames.at(-2);
       const endsRun = end?.event === 'agent' && ['end', 'error'].includes(String((end.payload as { data: { phase?: string } }).data.phase));
       if (!endsRun || (frames.at(-1)?.payload as { seq: number }).seq !== (end.payload as { seq: number }).seq) {
-        problem(runId, `does not end with its lifecycle end, then the terminal chat event with its seq: ${JSON.stringify(frames.map((f) => [f.event, (f.payload as { seq: number }).seq]))}`);
+        const order = frames.map((f) => [f.event, (f.payload as { seq: number }).seq]);
+        problem(runId, `does not end with its lifecycle end, then the terminal chat event with its seq: ${JSON.stringify(order)}`);
       }
     }
     if (seq.dropped.has(client) || seq.late.has(client)) continue;
@@ -322,7 +345,8 @@ function checkEventSchemas(seq: Sequence): void {
         continue;
       }
       const validate = eventValidator(name);
-      if (!validate(frame.payload)) seq.problems.push(`${name} payload does not match its schema (${formatValidationErrors(validate.errors)}): ${JSON.stringify(frame.payload).slice(0, 300)}`);
+      if (validate(frame.payload)) continue;
+      seq.problems.push(`${name} payload does not match its schema (${formatValidationErrors(validate.errors)}): ${JSON.stringify(frame.payload).slice(0, 300)}`);
     }
   }
 }
@@ -349,8 +373,8 @@ async function checkSessions(seq: Sequence, started: readonly AckedTurn[]): Prom
       if (text === '' || (message.role !== 'user' && message.role !== 'assistant')) continue;
       // A turn the memory manager summarized is shown as a tombstone (its text held by the summary).
       const item = items.get(message.__openclaw.id);
-      const kept = item !== undefined && (item.text === text || (item.kind === 'tombstone' && item.state === 'summarized' && item.summarizedBy !== undefined));
-      if (!kept) seq.problems.push(`${key}: message ${message.__openclaw.id} (${message.role}) has no memory item with its text: ${JSON.stringify(item)}`);
+      const summarized = item?.kind === 'tombstone' && item.state === 'summarized' && item.summarizedBy !== undefined;
+      if (item?.text !== text && !summarized) seq.problems.push(`${key}: message ${message.__openclaw.id} (${message.role}) has no memory item with its text: ${JSON.stringify(item)}`);
     }
   }
 }
@@ -380,9 +404,20 @@ const SETUPS = [
   { name: 'runs streaming', config: { localChunkDelayMs: 1, chatDeltaIntervalMs: 0 } },
   {
     name: 'a busy memory manager',
-    config: { localChunkDelayMs: 0, chatDeltaIntervalMs: 0, memoryMaxItems: 6, memoryKeepRecentItems: 1, memoryManagerIntervalMs: 10, memorySnapshotIntervalMs: 10, memoryStaleAfterMs: 50 },
+    config: {
+      localChunkDelayMs: 0,
+      chatDeltaIntervalMs: 0,
+      memoryMaxItems: 6,
+      memoryKeepRecentItems: 1,
+      memoryManagerIntervalMs: 10,
+      memorySnapshotIntervalMs: 10,
+      memoryStaleAfterMs: 50,
+    },
   },
-  { name: 'tight queues', config: { localChunkDelayMs: 2, chatDeltaIntervalMs: 0, maxConcurrentRuns: 1, maxQueuedTurnsPerSession: 2, maxQueuedRuns: 4 } },
+  {
+    name: 'tight queues',
+    config: { localChunkDelayMs: 2, chatDeltaIntervalMs: 0, maxConcurrentRuns: 1, maxQueuedTurnsPerSession: 2, maxQueuedRuns: 4 },
+  },
 ];
 
 describe.each(SETUPS)('interleaved requests over three connections, $name', ({ config }) => {
