@@ -31,12 +31,13 @@ const SETTLE_MS = 15_000;
 
 /**
  * The connections of a sequence: a memory-and-plan client and a plain OpenClaw one (both see every session's
- * stream), and a session-scoped one that subscribes to the sequence's sessions.
+ * stream; the plain one also follows `sessions.changed`, as the Control UI does), and a session-scoped one that
+ * subscribes to the sequence's sessions.
  */
 const CONNECTIONS = [
-  { caps: ['memory.v1', 'agent.plan.v1'], scoped: false },
-  { caps: [], scoped: false },
-  { caps: ['session-scoped-events', 'memory.v1'], scoped: true },
+  { caps: ['memory.v1', 'agent.plan.v1'], scoped: false, sessionsChanged: false },
+  { caps: [], scoped: false, sessionsChanged: true },
+  { caps: ['session-scoped-events', 'memory.v1'], scoped: true, sessionsChanged: false },
 ] as const;
 
 type Turn = 'chat.send' | 'agent' | 'sessions.send';
@@ -44,6 +45,7 @@ type Op =
   | { kind: 'turn'; via: Turn; image: boolean; plan: boolean; interrupt: boolean; repeat: number | undefined; sameMessage: boolean }
   | { kind: 'abort'; ofRun: number | undefined }
   | { kind: 'reset' | 'delete' | 'compact' | 'forget' | 'forget-some' | 'patch' | 'history' | 'recall' | 'inject' | 'steer' | 'describe' | 'drop' }
+  | { kind: 'create' | 'sessions-abort' }
   | { kind: 'control'; action: 'pause' | 'resume' | 'stop' | 'cancel' }
   | { kind: 'wait'; ofRun: number; timeoutMs: number };
 interface Step {
@@ -72,6 +74,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   // What changes a session under the runs (the history checks then skip it) is rarer than what reads or adds to it.
   { weight: 1, arbitrary: kinds('reset', 'delete', 'compact', 'forget', 'forget-some') },
   { weight: 6, arbitrary: kinds('patch', 'history', 'recall', 'inject', 'steer', 'describe', 'drop') },
+  { weight: 2, arbitrary: kinds('create', 'sessions-abort') },
 );
 const stepArb: fc.Arbitrary<Step> = fc.record({
   op: opArb,
@@ -105,6 +108,7 @@ async function open(index: number, sessionKeys: readonly string[]): Promise<RawC
   const spec = CONNECTIONS[index] as (typeof CONNECTIONS)[number];
   const client = await RawClient.connect(gw.url, { token: TEST_TOKEN, scopes: ['operator.admin'], caps: [...spec.caps] });
   if (spec.scoped) for (const key of sessionKeys) expect((await client.request('sessions.messages.subscribe', { key })).ok).toBe(true);
+  if (spec.sessionsChanged) expect((await client.request('sessions.subscribe', {})).ok).toBe(true);
   return client;
 }
 
@@ -224,6 +228,13 @@ async function sendStep(seq: Sequence, step: Step, i: number): Promise<void> {
       return;
     case 'describe':
       request('sessions.describe', { key });
+      return;
+    case 'create':
+      // Adopts the existing key and starts a turn with the message, as the Control UI's new-session page does.
+      request('sessions.create', { key, message: `created ${i}`, idempotencyKey: `il-${seq.n}-create-${i}` });
+      return;
+    case 'sessions-abort':
+      request('sessions.abort', { key, clearQueued: i % 2 === 0 });
       return;
     case 'drop': {
       // A turn sent and the socket dropped at once: it may or may not be stored, but the gateway must carry on.
