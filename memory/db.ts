@@ -49,7 +49,6 @@ export function usePragmas(db: Db): void {
   db.pragma('foreign_keys = ON');
 }
 
-/** better-sqlite3 throws `SqliteError` (with a `SQLITE_*` code); told apart by name, across module copies. */
 /**
  * A row count (LIMIT, OFFSET) as SQLite can bind it. A client may send any JSON integer, and past 2^63 (1e21)
  * better-sqlite3 binds a float, which SQLite refuses in LIMIT/OFFSET; past 2^53 no table is that long anyway.
@@ -58,6 +57,7 @@ export function sqlCount(n: number): number {
   return Math.min(n, Number.MAX_SAFE_INTEGER);
 }
 
+/** better-sqlite3 throws `SqliteError` (with a `SQLITE_*` code); told apart by name, across module copies. */
 export function isSqliteError(err: unknown): boolean {
   return err instanceof Error && err.name === 'SqliteError';
 }
