@@ -4,6 +4,7 @@
  */
 import { WebSocket } from 'ws';
 import { onTestFinished } from 'vitest';
+import { WireErrorCode } from '../../protocol/errors.js';
 import type { EventName, EventPayload } from '../../protocol/events.js';
 import type { MethodName, MethodResult } from '../../protocol/registry.js';
 import { timeoutAfterIo, type IoTimer } from '../../server/io-timer.js';
@@ -37,6 +38,20 @@ const WAIT_MS = 5_000;
 export function resultOf<N extends MethodName>(frame: Frame, method: N): MethodResult<N> {
   if (frame.ok !== true) throw new Error(`${method} failed: ${JSON.stringify(frame.error)}`);
   return frame.payload as MethodResult<N>;
+}
+
+const WIRE_CODES: readonly string[] = Object.values(WireErrorCode);
+
+/**
+ * What is wrong with a response, if anything: a refusal must carry a code of the wire catalog and never be
+ * INTERNAL (a handler tripping over input that validation let through). Undefined for a well-formed answer.
+ */
+export function answerFault(res: { ok?: unknown; error?: unknown }): string | undefined {
+  if (res.ok === true) return undefined;
+  const error = res.error as Frame['error'];
+  if (error === undefined || !WIRE_CODES.includes(error.code)) return `not a catalog error: ${JSON.stringify(error)}`;
+  if (error.details?.code === 'INTERNAL') return `INTERNAL: ${JSON.stringify(error)}`;
+  return undefined;
 }
 
 /** An event's payload, typed by its name. */

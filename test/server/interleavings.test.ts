@@ -15,13 +15,15 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messageText } from '../../memory/transcript-store.js';
 import { EVENTS, type EventName } from '../../protocol/events.js';
 import { MEMORY_QUERY_MAX_LIMIT, type MemoryItem } from '../../protocol/methods/memory.js';
+import type { ChatMessage } from '../../protocol/schema.js';
 import { eventValidator, formatValidationErrors } from '../../protocol/validators.js';
 import { PNG_1PX } from '../helpers/images.js';
 import { captureLogs, type CapturedLogs } from '../helpers/log-capture.js';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
-import { RawClient, type Frame } from '../helpers/raw-client.js';
+import { answerFault, RawClient, type Frame } from '../helpers/raw-client.js';
 
 const SEED = Number(process.env.INTERLEAVE_SEED ?? Date.now() % 2_147_483_647);
 const RUNS = Number(process.env.INTERLEAVE_RUNS ?? 40);
@@ -92,11 +94,6 @@ interface AckedTurn {
 /** Errors and up in the gateway's log (pino levels: 50 error, 60 fatal). */
 function loggedErrors(logs: CapturedLogs, from: number): string[] {
   return logs.lines.slice(from).filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
-}
-
-function textOf(message: { content: unknown }): string {
-  if (typeof message.content === 'string') return message.content;
-  return (message.content as { type: string; text?: string }[]).map((block) => (block.type === 'text' ? (block.text ?? '') : '')).join('');
 }
 
 /** The gateway of the describe block running (one at a time: vitest runs a file's tests in order). */
@@ -249,7 +246,7 @@ async function sendStep(seq: Sequence, step: Step, i: number): Promise<void> {
   }
 }
 
-/** Every request answered (`agent`: accepted, then its final), never with INTERNAL. */
+/** Every request answered (`agent`: accepted, then its final), well-formed and never INTERNAL. */
 async function checkAnswers(seq: Sequence): Promise<void> {
   for (const { client, id, method } of seq.sent) {
     if (seq.dropped.has(client)) continue;
@@ -258,8 +255,8 @@ async function checkAnswers(seq: Sequence): Promise<void> {
       seq.problems.push(`${method} ${id}: no answer`);
       continue;
     }
-    const internal = first.error?.details?.code === 'INTERNAL' || first.error?.code === 'INTERNAL';
-    if (internal) seq.problems.push(`${method} ${id}: ${JSON.stringify(first.error)}`);
+    const fault = answerFault(first);
+    if (fault !== undefined) seq.problems.push(`${method} ${id}: ${fault}`);
     const accepted = method === 'agent' && first.ok === true && (first.payload as { status?: string }).status === 'accepted';
     if (!accepted) continue;
     const final = await client.next((f) => f.type === 'res' && f.id === id && f !== first, { timeoutMs: SETTLE_MS }).catch(() => undefined);
@@ -371,7 +368,7 @@ async function checkSessions(seq: Sequence, started: readonly AckedTurn[]): Prom
       seq.problems.push(`chat.history ${key}: ${JSON.stringify(res.error)}`);
       continue;
     }
-    const messages = (res.payload as { messages: { role: string; content: unknown; __openclaw: { id: string; runId?: string } }[] }).messages;
+    const messages = (res.payload as { messages: (ChatMessage & { __openclaw: { id: string; runId?: string } })[] }).messages;
     for (const { runId } of started.filter((turn) => turn.sessionKey === key)) {
       const users = messages.filter((m) => m.role === 'user' && m.__openclaw.runId === runId).length;
       if (users !== 1) seq.problems.push(`${key}: ${users} user messages of run ${runId}`);
@@ -381,7 +378,7 @@ async function checkSessions(seq: Sequence, started: readonly AckedTurn[]): Prom
     if (!gw.config.memoryV1) continue; // memory off: the plain gateway keeps no memory items
     const items = await memoryItems(seq, reader, key);
     for (const message of messages) {
-      const text = textOf(message);
+      const text = messageText(message);
       if (text === '' || (message.role !== 'user' && message.role !== 'assistant')) continue;
       // A turn the memory manager summarized is shown as a tombstone (its text held by the summary).
       const item = items.get(message.__openclaw.id);

@@ -5,12 +5,11 @@
  * last time a MemoryID can hold was answered INTERNAL, and 800 fuzzer runs did not send one.
  */
 import { describe, expect, it } from 'vitest';
-import { WireErrorCode } from '../../protocol/errors.js';
 import { ConnectParams } from '../../protocol/methods/connect.js';
 import { METHOD_NAMES } from '../../protocol/registry.js';
 import { JsonObject, paramKeys, toJsonText, VALID_PARAMS, type Json } from '../helpers/fuzz-frames.js';
 import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.js';
-import { RawClient, type Frame } from '../helpers/raw-client.js';
+import { answerFault, RawClient, type Frame } from '../helpers/raw-client.js';
 
 const EDGES: readonly Json[] = [
   0,
@@ -36,7 +35,6 @@ const EDGES: readonly Json[] = [
   null,
   true,
 ];
-const WIRE_CODES: readonly string[] = Object.values(WireErrorCode);
 
 /** `agent.wait` and the like wait as long as they are told: edges of a wait are sent with a short one instead. */
 function tame(key: string, value: Json): Json {
@@ -57,9 +55,8 @@ describe('every parameter at its edges', () => {
           const id = `e-${sent++}`;
           client.send(`{"type":"req","id":"${id}","method":"${method}","params":${toJsonText(params)}}`);
           const res: Frame = await client.next((f) => f.type === 'res' && f.id === id, { timeoutMs: 10_000 });
-          const error = res.error as { code?: string; details?: { code?: string } } | undefined;
-          const wellFormed = res.ok === true || (error !== undefined && WIRE_CODES.includes(error.code ?? '') && error.details?.code !== 'INTERNAL');
-          if (!wellFormed) failures.push(`${method} ${key}=${toJsonText(edge).slice(0, 40)}: ${JSON.stringify(res.error).slice(0, 200)}`);
+          const fault = answerFault(res);
+          if (fault !== undefined) failures.push(`${method} ${key}=${toJsonText(edge).slice(0, 40)}: ${fault.slice(0, 200)}`);
         }
       }
     }
@@ -82,10 +79,8 @@ describe('every parameter at its edges', () => {
         const raw = await RawClient.open(gw.url);
         raw.send(`{"type":"req","id":"c","method":"connect","params":${toJsonText(base.with(key, value))}}`);
         const res = await Promise.race([raw.next((f) => f.type === 'res', { timeoutMs: 10_000 }), raw.closed.then(() => undefined)]);
-        const error = res?.error as { code?: string; details?: { code?: string } } | undefined;
-        if (res !== undefined && res.ok !== true && (error === undefined || !WIRE_CODES.includes(error.code ?? '') || error.details?.code === 'INTERNAL')) {
-          failures.push(`${key}${child === undefined ? '' : `.${child}`}=${toJsonText(edge).slice(0, 40)}: ${JSON.stringify(res.error).slice(0, 200)}`);
-        }
+        const fault = res === undefined ? undefined : answerFault(res);
+        if (fault !== undefined) failures.push(`${key}${child === undefined ? '' : `.${child}`}=${toJsonText(edge).slice(0, 40)}: ${fault.slice(0, 200)}`);
         raw.terminate();
       }
     }
