@@ -3,29 +3,18 @@
  * until told to exit on stdin. argv[2]: JSON {url, token, clients}. stdout: `ready <json>`.
  */
 import { createInterface } from 'node:readline';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { connectBenchClient } from './lib/handshake.js';
 import { percentile, round } from './lib/stats.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as { url: string; token: string; clients: number };
 const BATCH = 100;
 const sockets: WebSocket[] = [];
 
-function open(): Promise<number> {
+async function open(): Promise<number> {
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(options.url, { perMessageDeflate: false });
-    ws.once('error', reject);
-    ws.on('message', function onFrame(data: Buffer) {
-      const text = data.toString();
-      if (text.includes('"connect.challenge"')) {
-        ws.send(JSON.stringify({ type: 'req', id: 'c', method: 'connect', params: { minProtocol: 3, maxProtocol: 4, client: { id: 'test', version: '1', platform: 'bench', mode: 'test' }, scopes: [], auth: { token: options.token } } }));
-      } else if (text.includes('"hello-ok"')) {
-        ws.off('message', onFrame);
-        sockets.push(ws);
-        resolve(performance.now() - started);
-      }
-    });
-  });
+  sockets.push(await connectBenchClient(options.url, { token: options.token, scopes: [] }));
+  return performance.now() - started;
 }
 
 async function main(): Promise<void> {

@@ -12,7 +12,8 @@
  *   code not yet optimized would otherwise count in the first size's figures.
  */
 import { createInterface } from 'node:readline';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { connectBenchClient } from './lib/handshake.js';
 
 interface Options {
   url: string;
@@ -30,23 +31,8 @@ const stdin = createInterface({ input: process.stdin });
 const nextLine = (): Promise<string> => new Promise((resolve) => stdin.once('line', resolve));
 const epochNow = (): number => performance.timeOrigin + performance.now();
 
-async function connect(): Promise<WebSocket> {
-  const ws = new WebSocket(options.url, { perMessageDeflate: false, maxPayload: 256 * 2 ** 20 });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('error', reject);
-    ws.on('message', function onHandshake(data: Buffer) {
-      const text = data.toString();
-      if (text.includes('"connect.challenge"')) {
-        ws.send(JSON.stringify({ type: 'req', id: 'c', method: 'connect', params: { minProtocol: 3, maxProtocol: 4, client: { id: 'test', version: '1', platform: 'bench', mode: 'test' }, scopes: ['operator.read', 'operator.write'], caps: ['session-scoped-events'], auth: { token: options.token } } }));
-      } else if (text.includes('"hello-ok"')) {
-        ws.off('message', onHandshake);
-        resolve();
-      } else if (text.startsWith('{"type":"res"')) {
-        reject(new Error(`connect refused: ${text}`));
-      }
-    });
-  });
-  return ws;
+function connect(): Promise<WebSocket> {
+  return connectBenchClient(options.url, { token: options.token, scopes: ['operator.read', 'operator.write'], caps: ['session-scoped-events'], maxPayload: 256 * 2 ** 20 });
 }
 
 async function pinger(ws: WebSocket): Promise<void> {

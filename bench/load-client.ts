@@ -12,7 +12,8 @@
  *         `result <json>` at the end. stdin: `go` starts the load.
  */
 import { createInterface } from 'node:readline';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { connectBenchClient } from './lib/handshake.js';
 import { percentile, round } from './lib/stats.js';
 
 interface Options {
@@ -51,23 +52,9 @@ function send(client: BenchClient, frame: object): void {
 
 async function handshake(index: number): Promise<{ client: BenchClient; ms: number }> {
   const started = performance.now();
-  const ws = new WebSocket(options.url, { perMessageDeflate: false });
+  const caps = options.mode === 'scoped' ? ['session-scoped-events'] : [];
+  const ws = await connectBenchClient(options.url, { token: options.token, scopes: ['operator.read', 'operator.write'], caps });
   const client: BenchClient = { index, ws, turn: 0, runId: '', sentAt: 0, nextDue: 0 };
-  await new Promise<void>((resolve, reject) => {
-    ws.once('error', reject);
-    ws.on('message', function onHandshake(data: Buffer) {
-      const text = data.toString();
-      if (text.includes('"connect.challenge"')) {
-        const caps = options.mode === 'scoped' ? ['session-scoped-events'] : [];
-        send(client, { type: 'req', id: 'c', method: 'connect', params: { minProtocol: 3, maxProtocol: 4, client: { id: 'test', version: '1', platform: 'bench', mode: 'test' }, scopes: ['operator.read', 'operator.write'], caps, auth: { token: options.token } } });
-      } else if (text.includes('"hello-ok"')) {
-        ws.off('message', onHandshake);
-        resolve();
-      } else if (text.startsWith('{"type":"res"')) {
-        reject(new Error(`connect refused: ${text}`));
-      }
-    });
-  });
   const ms = performance.now() - started;
   if (options.mode === 'scoped') {
     await new Promise<void>((resolve) => {
