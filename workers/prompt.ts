@@ -65,17 +65,26 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   return { messages, tokens };
 }
 
+/**
+ * The item that stands for the run's own message: its own item, else the summary that took it in. Ids are compared
+ * first, so the summaries' source lists are searched only when the message was summarized (not once per item).
+ */
+function standIn(items: readonly ContextItem[], id: string | undefined): ContextItem | undefined {
+  if (id === undefined) return undefined;
+  return items.find((item) => item.id === id) ?? items.find((item) => item.summaryOf?.includes(id) === true);
+}
+
 export function buildModelMessages(input: PromptInput): ModelMessage[] {
   const turns: ModelMessage[] = [];
   const memory: string[] = [];
   const own = input.userMessage;
-  const isOwn = (item: ContextItem): boolean => own !== undefined && (item.id === own.id || (own.id !== undefined && item.summaryOf?.includes(own.id) === true));
+  const ownItem = standIn(input.items, own?.id);
   // The turn's images go with its own message (or the summary standing in for it); earlier turns' are not sent again.
   const images = own?.images !== undefined && own.images.length > 0 ? { images: own.images } : {};
   let ownPlaced = false;
   for (const item of input.items) {
     if (item.text === '') continue;
-    const mine = isOwn(item);
+    const mine = item === ownItem;
     ownPlaced ||= mine;
     if (item.role !== undefined) turns.push({ role: item.role, content: item.text, ...(mine ? images : {}) });
     else memory.push(memoryLine(item));
