@@ -138,7 +138,7 @@ export class SessionContext {
    */
   lease(userItemId: MemoryId | undefined): Lease {
     const own = userItemId === undefined ? undefined : this.#byId.get(userItemId);
-    const items = this.#items.filter((item) => item !== own && !(userItemId !== undefined && item.kind === 'turn' && item.role === 'user' && item.id > userItemId));
+    const items = userItemId === undefined ? [...this.#items] : this.#upTo(userItemId, own);
     if (own !== undefined) items.push(own);
     // Pinning is the lease itself: which ids are held is worked out only when an operation asks.
     this.#leases.add(items);
@@ -155,6 +155,23 @@ export class SessionContext {
         this.#enforceLimits(undefined);
       },
     };
+  }
+
+  /**
+   * The items a run of the user turn `userItemId` sees, without the turn's own item (`own`): all but the user
+   * turns that came after it (queued behind it). A turn's anchor is its id, so those all sort after the turn's
+   * anchor: what is before is copied as is, and only the items after it are looked at one by one.
+   */
+  #upTo(userItemId: MemoryId, own: ContextItem | undefined): ContextItem[] {
+    const end = this.#firstAfter(userItemId);
+    const items = this.#items.slice(0, end);
+    const ownAt = own === undefined ? -1 : items.lastIndexOf(own);
+    if (ownAt >= 0) items.splice(ownAt, 1);
+    for (let i = end; i < this.#items.length; i++) {
+      const item = this.#items[i] as ContextItem;
+      if (item !== own && !(item.kind === 'turn' && item.role === 'user' && item.id > userItemId)) items.push(item);
+    }
+    return items;
   }
 
   /** LOAD items from the long-term store back into the context (present ones are skipped). */
@@ -274,14 +291,7 @@ export class SessionContext {
   }
 
   #insert(item: ContextItem): void {
-    let low = 0;
-    let high = this.#items.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if ((this.#items[mid] as ContextItem).anchor <= item.anchor) low = mid + 1;
-      else high = mid;
-    }
-    this.#items.splice(low, 0, item);
+    this.#items.splice(this.#firstAfter(item.anchor), 0, item);
     this.#byId.set(item.id, item);
     this.#tokens += item.tokens;
   }
@@ -292,6 +302,18 @@ export class SessionContext {
     this.#items.splice(index, 1);
     this.#byId.delete(item.id);
     this.#tokens -= item.tokens;
+  }
+
+  /** The index of the first item whose anchor sorts after `anchor` (#items.length if none does). */
+  #firstAfter(anchor: MemoryId): number {
+    let low = 0;
+    let high = this.#items.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((this.#items[mid] as ContextItem).anchor <= anchor) low = mid + 1;
+      else high = mid;
+    }
+    return low;
   }
 
   /** Where `item` is in #items (sorted by anchor): a binary search to its anchor, then the item itself. */

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { ContextItem } from '../../memory/memory-types.js';
 import { LIMIT_EVICTION_REASON, OVERSIZE_REASON } from '../../memory/session-context.js';
 import { countTokens } from '../../memory/tokens.js';
 import { testContext, turn } from '../helpers/memory-items.js';
@@ -81,6 +83,34 @@ describe('SessionContext', () => {
     expect(lease.items.map((item) => item.text)).toEqual(['question one', 'answer one', 'question two']);
     const earlier = context.lease(u1.id);
     expect(earlier.items.map((item) => item.text)).toEqual(['answer one', 'question one']);
+  });
+
+  it('a lease is every item but the own turn and the user turns after it, then the own turn, whatever the mix', () => {
+    // Turns of both roles, some too long (each becomes a summary anchored where the message was), appended in a
+    // shuffled order; every user turn is leased. The expected lease is the rule written as a plain filter.
+    const entry = fc.record({ role: fc.constantFrom<'user' | 'assistant'>('user', 'assistant'), long: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(entry, { minLength: 1, maxLength: 25 }), fc.infiniteStream(fc.nat()), (entries, order) => {
+        const { context } = testContext({ maxMessageBytes: 120, maxItems: 100 });
+        const base = Date.now();
+        const made = entries.map((e, i) => turn(e.long ? `${'long message text '.repeat(12)}${i}` : `message ${i}`, e.role, base + i));
+        const shuffled = [...made];
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          const j = (order.next().value as number) % (i + 1);
+          [shuffled[i], shuffled[j]] = [shuffled[j] as ContextItem, shuffled[i] as ContextItem];
+        }
+        for (const item of shuffled) context.append(item);
+        for (const user of made.filter((item) => item.role === 'user')) {
+          const own = context.get(user.id);
+          const expected = context.items.filter((item) => item !== own && !(item.kind === 'turn' && item.role === 'user' && item.id > user.id));
+          if (own !== undefined) expected.push(own);
+          const lease = context.lease(user.id);
+          expect(lease.items).toEqual(expected);
+          lease.release();
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('UPDATE replaces the item under the same id; a run holding the old one waits, then sees nothing change', async () => {
