@@ -86,7 +86,7 @@ export function buildModelMessages(input: PromptInput): ModelMessage[] {
     if (item.text === '') continue;
     const mine = item === ownItem;
     ownPlaced ||= mine;
-    if (item.role !== undefined) turns.push({ role: item.role, content: item.text, ...(mine ? images : {}) });
+    if (item.role !== undefined) turns.push(mine ? { role: item.role, content: item.text, ...images } : { role: item.role, content: item.text });
     else memory.push(memoryLine(item));
   }
   if (own !== undefined && !ownPlaced) turns.push({ role: 'user', content: own.text, ...images });
