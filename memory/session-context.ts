@@ -316,16 +316,9 @@ export class SessionContext {
     return low;
   }
 
-  /** Where `item` is in #items (sorted by anchor): a binary search to its anchor, then the item itself. */
+  /** Where `item` is in #items (sorted by anchor): a binary search past its anchor, then back to the item itself. */
   #indexOf(item: ContextItem): number {
-    let low = 0;
-    let high = this.#items.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if ((this.#items[mid] as ContextItem).anchor < item.anchor) low = mid + 1;
-      else high = mid;
-    }
-    for (let i = low; i < this.#items.length && (this.#items[i] as ContextItem).anchor === item.anchor; i++) {
+    for (let i = this.#firstAfter(item.anchor) - 1; i >= 0 && (this.#items[i] as ContextItem).anchor === item.anchor; i--) {
       if (this.#items[i] === item) return i;
     }
     return -1;
