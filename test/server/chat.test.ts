@@ -126,6 +126,18 @@ describe('chat.send', () => {
     expect(resultOf(await client.request('chat.send', { sessionKey: 'third', message: 'small', idempotencyKey: 'fits' }), 'chat.send').status).toBe('started');
   });
 
+  it('answers a repeat of a waiting turn with in_flight while its queue is full, and refuses a new turn there', async () => {
+    const gw = await startTestGateway({ config: { maxConcurrentRuns: 1, maxQueuedTurnsPerSession: 1, localChunkDelayMs: 200 } });
+    const client = await RawClient.connect(gw.url, { token: TEST_TOKEN });
+    await client.request('chat.send', { sessionKey: 'main', message: 'runs', idempotencyKey: 'runs' });
+    await client.event('agent', (f) => (f.payload as { runId?: string }).runId === 'runs');
+    const waits = { sessionKey: 'main', message: 'waits', idempotencyKey: 'waits' };
+    expect(resultOf(await client.request('chat.send', waits), 'chat.send').status).toBe('started');
+    const refused = await client.request('chat.send', { sessionKey: 'main', message: 'one more', idempotencyKey: 'more' });
+    expect(refused.error).toMatchObject({ code: 'UNAVAILABLE', details: { code: 'QUEUE_FULL', queue: 'session', limit: 1 } });
+    expect(resultOf(await client.request('chat.send', waits), 'chat.send')).toEqual({ runId: 'waits', status: 'in_flight' });
+  });
+
   it('runs the turns of one session strictly in order', async () => {
     const gw = await startTestGateway({ config: { localChunkDelayMs: 5 } });
     const client = await RawClient.connect(gw.url, { token: TEST_TOKEN });

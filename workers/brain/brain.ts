@@ -69,10 +69,10 @@ export class Brain implements TurnBrain {
     });
   }
 
-  admit(turn: { sessionKey: string; message: string }): TurnAdmission | undefined {
+  admit(turn: { sessionKey: string; message: string }, isRetry: () => boolean): TurnAdmission | undefined {
     if (this.#deps.planner !== 'rules') return undefined;
     const plan = planByRules(turn.message, this.#deps.maxTasks);
-    if (plan === undefined) return undefined;
+    if (plan === undefined || isRetry()) return undefined;
     const demand = ExecutionWorker.demand(plan);
     const refusal = this.#deps.runner.refusal(demand);
     if (refusal !== undefined) throw queueFullError(refusal);

@@ -11,8 +11,11 @@ export interface TurnAdmission {
 }
 
 export interface TurnBrain {
-  /** Before a turn is stored: reserves room for the work it will plan; throws QUEUE_FULL when there is none. */
-  admit(turn: { sessionKey: string; message: string }): TurnAdmission | undefined;
+  /**
+   * Before a turn is stored: reserves room for the work it will plan; throws QUEUE_FULL when there is none.
+   * `isRetry` (asked only for a turn that plans) tells a repeat of a stored request, which reserves nothing.
+   */
+  admit(turn: { sessionKey: string; message: string }, isRetry: () => boolean): TurnAdmission | undefined;
   /** After the reply streamed: plans, runs the tasks, appends the final reply. Never throws. */
   continueRun(run: ActiveRun, executed: ExecutedRun): Promise<ExecutedRun>;
 }
