@@ -12,17 +12,21 @@ export const INDEX_BATCH_ROWS = 50_000;
 export class IndexStore {
   readonly #lastIndexed;
   readonly #newest;
-  readonly #pending;
-  readonly #insert;
+  readonly #next;
+  readonly #index;
   readonly #advance;
 
   constructor(db: Db) {
     this.#lastIndexed = db.prepare<[], { last_n: number }>('SELECT last_n FROM memory_index_state WHERE id = 1');
     this.#newest = db.prepare<[], { n: number | null }>('SELECT max(n) AS n FROM memory_items');
-    this.#pending = db.prepare<[number, number], { n: number; text: string; scope: number }>(
-      'SELECT n, text, scope FROM memory_items WHERE n > ? ORDER BY n LIMIT ?',
+    this.#next = db.prepare<[number, number], { last: number | null; rows: number }>(
+      'SELECT max(n) AS last, count(*) AS rows FROM (SELECT n FROM memory_items WHERE n > ? ORDER BY n LIMIT ?)',
     );
-    this.#insert = db.prepare("INSERT INTO memory_fts (rowid, text, tags) VALUES (?, substr(?, 1, 65536), 's' || ?)");
+    // The rows go from the table to the index inside SQLite: their text never becomes a JS string (measured over
+    // 20,000 short rows: 4.0–5.8 µs a row, against 6.0–9.7 read out and inserted one by one).
+    this.#index = db.prepare<[number, number]>(
+      "INSERT INTO memory_fts (rowid, text, tags) SELECT n, substr(text, 1, 65536), 's' || scope FROM memory_items WHERE n > ? AND n <= ?",
+    );
     this.#advance = db.prepare('UPDATE memory_index_state SET last_n = ? WHERE id = 1');
   }
 
@@ -38,10 +42,11 @@ export class IndexStore {
 
   /** Indexes up to `max` new rows; call inside a transaction. Returns how many. */
   catchUp(max: number = INDEX_BATCH_ROWS): number {
-    const rows = this.#pending.all(this.#lastIndexed.get()?.last_n ?? 0, max);
-    for (const row of rows) this.#insert.run(row.n, row.text, row.scope);
-    const last = rows.at(-1);
-    if (last !== undefined) this.#advance.run(last.n);
-    return rows.length;
+    const from = this.#lastIndexed.get()?.last_n ?? 0;
+    const next = this.#next.get(from, max);
+    if (next === undefined || next.last === null) return 0;
+    this.#index.run(from, next.last);
+    this.#advance.run(next.last);
+    return next.rows;
   }
 }
