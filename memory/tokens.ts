@@ -42,23 +42,36 @@ const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 /**
  * Counts of the last texts counted. A turn's texts are counted twice: the provider counts the prompt and the
  * reply for usage, memory counts the user and assistant messages for the context's limits (the local
- * provider's whole reply, ~2 % of a turn's CPU, was counted twice). Short texts only, so the memo stays small.
+ * provider's whole reply, ~2 % of a turn's CPU, was counted twice). Long texts too: the local model's echo of a
+ * message over the context's byte limit (its ~32 KB summary) is counted for usage and again as the stored reply,
+ * an estimate each (~1 ms). The memo keeps texts of up to MEMO_TEXT_MAX_CHARS, MEMO_TOTAL_CHARS in all, so it
+ * never holds a large message alive.
  */
 const MEMO_ENTRIES = 64;
-const MEMO_MAX_CHARS = 4_096;
+const MEMO_TEXT_MAX_CHARS = 65_536;
+const MEMO_TOTAL_CHARS = 262_144;
 const memo = new Map<string, number>();
+let memoChars = 0;
 
 /** Tokens of `text` in the tokenizer's encoding; estimated past TOKEN_EXACT_MAX_CHARS. */
 export function countTokens(text: string): number {
   if (text === '') return 0;
-  if (text.length > TOKEN_EXACT_MAX_CHARS) return estimate(text);
-  if (text.length > MEMO_MAX_CHARS) return countUncached(text);
-  const known = memo.get(text);
+  const kept = text.length <= MEMO_TEXT_MAX_CHARS;
+  const known = kept ? memo.get(text) : undefined;
   if (known !== undefined) return known;
-  const tokens = countUncached(text);
-  if (memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
-  memo.set(text, tokens);
+  const tokens = text.length > TOKEN_EXACT_MAX_CHARS ? estimate(text) : countUncached(text);
+  if (kept) remember(text, tokens);
   return tokens;
+}
+
+function remember(text: string, tokens: number): void {
+  memo.set(text, tokens);
+  memoChars += text.length;
+  for (const oldest of memo.keys()) {
+    if (memo.size <= MEMO_ENTRIES && memoChars <= MEMO_TOTAL_CHARS) return;
+    memo.delete(oldest);
+    memoChars -= oldest.length;
+  }
 }
 
 /** The count of TOKEN_SAMPLE_CHARS of the text, in stretches from its start to its end, scaled to its length. */
