@@ -57,6 +57,18 @@ export function sqlCount(n: number): number {
   return Math.min(n, Number.MAX_SAFE_INTEGER);
 }
 
+/** Runs a function in a transaction (nested: a savepoint), as better-sqlite3's `db.transaction(fn)()` does. */
+export type TransactionRunner = <T>(fn: () => T) => T;
+
+/**
+ * One transaction wrapper for every function run on `db`: `db.transaction(fn)` makes four wrappers and defines
+ * their properties at every call (~10 µs: 13 µs a commit of one insert, against 3 µs through this runner).
+ */
+export function transactionRunner(db: Db): TransactionRunner {
+  const run = db.transaction((fn: () => unknown) => fn());
+  return <T>(fn: () => T): T => run(fn) as T;
+}
+
 /** better-sqlite3 throws `SqliteError` (with a `SQLITE_*` code); told apart by name, across module copies. */
 export function isSqliteError(err: unknown): boolean {
   return err instanceof Error && err.name === 'SqliteError';

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { WalCheckpointer } from './checkpointer.js';
-import { migrate, openDatabase, usePragmas, type Db, type DbLogger } from './db.js';
+import { migrate, openDatabase, transactionRunner, usePragmas, type Db, type DbLogger, type TransactionRunner } from './db.js';
 import { MIGRATIONS } from './migrations.js';
 import { createParts, type Store, type StoreHealth, type StoreParts } from './store.js';
 import { installChangeLog, pendingChanges, writeBack } from './write-back.js';
@@ -53,6 +53,7 @@ export interface ResilientOptions {
 
 interface Backend {
   db: Db;
+  transaction: TransactionRunner;
   parts: StoreParts;
   kind: 'file' | 'memory';
   /** The in-memory database started as a copy of the file. */
@@ -114,7 +115,7 @@ export class ResilientStore implements Store {
       this.#txDepth += 1;
       let result: T;
       try {
-        result = this.#backend.db.transaction(fn)();
+        result = this.#backend.transaction(fn);
       } catch (err) {
         this.#backend.parts.memory.items.rolledBack();
         throw err;
@@ -163,7 +164,7 @@ export class ResilientStore implements Store {
   }
 
   #fileBackend(db: Db, parts: StoreParts = createParts(db, this.#options.indexMemory ?? true)): Backend {
-    const backend: Backend = { db, parts, kind: 'file', copied: false };
+    const backend: Backend = { db, transaction: transactionRunner(db), parts, kind: 'file', copied: false };
     if (this.path !== ':memory:') {
       backend.checkpointer = new WalCheckpointer(db, this.path, { warn: (obj, msg) => this.#log('warn', obj, msg ?? '') });
     }
@@ -227,7 +228,7 @@ export class ResilientStore implements Store {
     this.#timer = setInterval(() => this.#tryRecover(), this.#options.retryIntervalMs ?? DEFAULT_DB_RETRY_INTERVAL_MS);
     this.#timer.unref();
     this.#notify({ ...this.#health });
-    return { db, parts: createParts(db, this.#options.indexMemory ?? true), kind: 'memory', copied };
+    return { db, transaction: transactionRunner(db), parts: createParts(db, this.#options.indexMemory ?? true), kind: 'memory', copied };
   }
 
   #tryRecover(): boolean {

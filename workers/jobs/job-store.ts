@@ -3,7 +3,7 @@
  * Every state change is guarded by the state it comes from, so a late or repeated call changes nothing and
  * says so (returns false).
  */
-import type { Db } from '../../memory/db.js';
+import { transactionRunner, type Db, type TransactionRunner } from '../../memory/db.js';
 import type { JobHold, JobRecord, JobState, NewJob, PlanRecord } from './job-types.js';
 
 interface JobRow {
@@ -78,11 +78,11 @@ function toPlan(row: PlanRow): PlanRecord {
 export const INTERRUPTED_ATTEMPT = 'interrupted: the gateway stopped during this attempt';
 
 export class JobStore {
-  readonly #db: Db;
+  readonly #transaction: TransactionRunner;
   readonly #s;
 
   constructor(db: Db) {
-    this.#db = db;
+    this.#transaction = transactionRunner(db);
     const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
     this.#s = {
       insert: p(`INSERT INTO jobs (id, kind, lane, state, hold, max_attempts, next_run_at, idempotency_key, payload, run_id,
@@ -149,7 +149,7 @@ export class JobStore {
 
   /** Runs `fn` in one transaction. */
   transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn)();
+    return this.#transaction(fn);
   }
 
   /** Adds a job; with an idempotency key already used, returns that job instead (`created: false`). */
