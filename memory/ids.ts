@@ -4,7 +4,7 @@
  * pooled blocks (the ulid package's default PRNG makes one native call per character).
  */
 import { randomFillSync } from 'node:crypto';
-import { decodeTime, encodeTime, isValid, monotonicFactory, TIME_MAX } from 'ulid';
+import { encodeTime, monotonicFactory, TIME_MAX } from 'ulid';
 
 export type MemoryId = string;
 
@@ -37,12 +37,33 @@ export function memoryIdFloor(time: number): MemoryId {
   return `${encodeTime(Math.min(TIME_MAX, Math.max(0, Math.floor(time))), 10)}${'0'.repeat(16)}`;
 }
 
-/** The time (ms) a MemoryID holds; NaN for a string that is not one. */
-export function memoryIdTime(id: string): number {
-  return isValid(id) ? decodeTime(id) : Number.NaN;
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const ID_CHARS = 26;
+const TIME_CHARS = 10;
+
+/** Crockford base32 digit of each ASCII code (either case, as ulid reads ids), -1 for any other character. */
+const DIGITS = new Int8Array(128).fill(-1);
+for (let i = 0; i < CROCKFORD.length; i++) {
+  DIGITS[CROCKFORD.charCodeAt(i)] = i;
+  DIGITS[CROCKFORD.toLowerCase().charCodeAt(i)] = i;
 }
 
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/**
+ * The time (ms) a MemoryID holds; NaN for a string that is not one (26 Crockford base32 characters, a time up to
+ * TIME_MAX). Decoded here with a table: ulid's `isValid` and `decodeTime` split the id into an array of characters
+ * and search the alphabet for each (1.5–1.8 µs an id against 0.15 here; two ids a turn).
+ */
+export function memoryIdTime(id: string): number {
+  if (id.length !== ID_CHARS) return Number.NaN;
+  let time = 0;
+  for (let i = 0; i < ID_CHARS; i++) {
+    const code = id.charCodeAt(i);
+    const digit = code < DIGITS.length ? (DIGITS[code] as number) : -1;
+    if (digit < 0) return Number.NaN;
+    if (i < TIME_CHARS) time = time * CROCKFORD.length + digit;
+  }
+  return time > TIME_MAX ? Number.NaN : time;
+}
 
 /** SQL for the time (ms) a MemoryID column holds: its first ten characters, Crockford base32. */
 export function memoryIdTimeSql(column: string): string {
