@@ -4,7 +4,7 @@
  * pooled blocks (the ulid package's default PRNG makes one native call per character).
  */
 import { randomFillSync } from 'node:crypto';
-import { encodeTime, monotonicFactory, TIME_MAX } from 'ulid';
+import { encodeTime, MAX_ULID, monotonicFactory, TIME_LEN, TIME_MAX } from 'ulid';
 
 export type MemoryId = string;
 
@@ -38,8 +38,8 @@ export function memoryIdFloor(time: number): MemoryId {
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-const ID_CHARS = 26;
-const TIME_CHARS = 10;
+/** Characters of a MemoryID (ulid exports the time part's length and the largest id, not the id's length). */
+const ID_CHARS = MAX_ULID.length;
 
 /** Crockford base32 digit of each ASCII code (either case, as ulid reads ids), -1 for any other character. */
 const DIGITS = new Int8Array(128).fill(-1);
@@ -60,7 +60,7 @@ export function memoryIdTime(id: string): number {
     const code = id.charCodeAt(i);
     const digit = code < DIGITS.length ? (DIGITS[code] as number) : -1;
     if (digit < 0) return Number.NaN;
-    if (i < TIME_CHARS) time = time * CROCKFORD.length + digit;
+    if (i < TIME_LEN) time = time * CROCKFORD.length + digit;
   }
   return time > TIME_MAX ? Number.NaN : time;
 }
