@@ -64,6 +64,25 @@ export function countTokens(text: string): number {
   return tokens;
 }
 
+/** Runs of letters and digits: cl100k_base makes at least one token of each (see tokensAtLeast). */
+const LETTER_OR_DIGIT_RUN = /[\p{L}\p{N}]+/gu;
+
+/**
+ * A lower bound of countTokens(text), far cheaper than the count: a caller that only needs to know whether a
+ * text fits a budget can skip counting one that cannot. The encoding's pre-tokenizer splits text into pieces
+ * that each hold letters or digits of at most one run of them (a letter run, a group of up to three digits, a
+ * contraction), and every run lands in some piece, so a text has at least as many tokens as runs. Counting in
+ * pieces (TOKEN_PIECE_CHARS) only adds tokens. An estimated count (past TOKEN_EXACT_MAX_CHARS) has no such
+ * floor, so there the bound is 0.
+ */
+export function tokensAtLeast(text: string): number {
+  if (text.length > TOKEN_EXACT_MAX_CHARS) return 0;
+  LETTER_OR_DIGIT_RUN.lastIndex = 0;
+  let runs = 0;
+  while (LETTER_OR_DIGIT_RUN.test(text)) runs += 1;
+  return runs;
+}
+
 function remember(text: string, tokens: number): void {
   memo.set(text, tokens);
   memoChars += text.length;

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { countTokens, TOKEN_EXACT_MAX_CHARS, TOKEN_PIECE_CHARS, TOKEN_SAMPLE_CHARS } from '../../memory/tokens.js';
+import { countTokens, TOKEN_EXACT_MAX_CHARS, TOKEN_PIECE_CHARS, TOKEN_SAMPLE_CHARS, tokensAtLeast } from '../../memory/tokens.js';
 
 const direct = (createRequire(import.meta.url)('gpt-tokenizer/cjs/encoding/cl100k_base') as {
   countTokens: (text: string, options: { disallowedSpecial: Set<string> }) => number;
@@ -41,5 +42,30 @@ describe('countTokens', () => {
     // Up to the limit, the count is exact (in pieces).
     const atLimit = 'x'.repeat(TOKEN_EXACT_MAX_CHARS);
     expect(countTokens(atLimit)).toBe(Math.ceil(TOKEN_EXACT_MAX_CHARS / TOKEN_PIECE_CHARS) * exact('x'.repeat(TOKEN_PIECE_CHARS)));
+  });
+});
+
+/** Text as chats have it and worse: words, long digit runs, contractions, accents (composed and not), scripts without spaces, astral letters, emoji, punctuation, line breaks. */
+const PIECES = ['word', ' ', ' ', '\n', '1234567', "don't", "we'll", 'naïve', 'cafe\u0301', 'İstanbul', '東京', '\u{1D400}', '😀', '...', '-', '_', "'", '\t', 'x-ray'];
+const chatLike = fc.array(fc.constantFrom(...PIECES), { maxLength: 120 }).map((pieces) => pieces.join(''));
+
+describe('tokensAtLeast', () => {
+  it('is never more than the count, for any text counted exactly', () => {
+    fc.assert(
+      fc.property(fc.oneof(chatLike, fc.string({ unit: 'grapheme', maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 })), (text) => {
+        expect(tokensAtLeast(text)).toBeLessThanOrEqual(countTokens(text));
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it('holds where the count is taken in pieces (cuts inside runs and surrogate pairs), and is 0 for an estimate', () => {
+    for (const text of ['ab1-'.repeat(400), '\u{1D400}-'.repeat(2_000), 'é'.repeat(TOKEN_EXACT_MAX_CHARS)]) {
+      expect(text.length).toBeGreaterThan(TOKEN_PIECE_CHARS);
+      expect(tokensAtLeast(text)).toBeGreaterThan(0);
+      expect(tokensAtLeast(text)).toBeLessThanOrEqual(countTokens(text));
+    }
+    expect(tokensAtLeast('a '.repeat(TOKEN_EXACT_MAX_CHARS))).toBe(0);
+    expect(tokensAtLeast('two words')).toBe(2);
   });
 });
