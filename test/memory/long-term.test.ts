@@ -2,7 +2,7 @@ import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { extractiveSummary } from '../../memory/extractive-summary.js';
 import { FORGET_BATCH } from '../../memory/memory-api.js';
-import { newMemoryId } from '../../memory/ids.js';
+import { memoryIdTime, newMemoryId } from '../../memory/ids.js';
 import { LIST_SCAN_MAX } from '../../memory/recall-store.js';
 import { countTokens } from '../../memory/tokens.js';
 import type { StoredMessage } from '../../memory/types.js';
@@ -192,9 +192,10 @@ describe('long-term memory', () => {
     const { session } = f.store.sessions.ensure(KEY, 'main', Date.now());
     const insert = (at: number) =>
       f.store.memory.items.insert({ id: newMemoryId(at), sessionKey: KEY, sessionId: session.sessionId, kind: 'turn', role: 'user', text: `at ${at}`, tokens: 2, state: 'evicted', createdAt: at, updatedAt: at, summarizedBy: undefined, summaryOf: undefined, document: undefined });
-    // Ahead of the clock: ids made earlier in this process may carry this very millisecond, and the monotonic
-    // factory gives the old items ids from the last one used, not from their createdAt.
-    const since = Date.now() + 60_000;
+    // Ahead of the factory's clock: the monotonic factory gives the old items ids from the last one used, not from
+    // their createdAt, and test files share a process (vitest `isolate: false`): one that made ids days ahead (a
+    // retention test's clock) leaves the factory there.
+    const since = memoryIdTime(newMemoryId()) + 60_000;
     for (let i = 0; i < 20; i++) insert(since - 86_400_000 + i);
     for (let i = 0; i < 3; i++) insert(since + i);
     // Looking at 5 items at most: the 3 recent ones, then the scan meets the floor of `since` and ends.
