@@ -5,12 +5,12 @@
  * all but the newest `keepRecent`, never an item a run holds — into one summary item (SUMMARIZE, through the
  * session's mutation queue; if a source changed meanwhile the summary is dropped and tried again next pass).
  * An over-budget context gives up its oldest items until what is left is under half the threshold, so
- * one pass brings it back under. Every `retentionIntervalMs` it applies the retention policy: turns (and
- * summaries) that left the active context longer ago than their retention are purged to forgotten
- * tombstones, all of them, in batches of RETENTION_BATCH with the event loop free between two. A context
- * untouched for twice `staleAfterMs` leaves RAM (restored from its snapshot on its next use), so RAM holds the
- * sessions in use, not every session ever seen. Every change is announced as a memory.event by the memory
- * service.
+ * one pass brings it back under; a pass gives the event loop back every PASS_SLICE_MS, between two contexts.
+ * Every `retentionIntervalMs` it applies the retention policy: turns (and summaries) that left the active
+ * context longer ago than their retention are purged to forgotten tombstones, all of them, in batches of
+ * RETENTION_BATCH with the event loop free between two. A context untouched for twice `staleAfterMs` leaves RAM
+ * (restored from its snapshot on its next use), so RAM holds the sessions in use, not every session ever seen.
+ * Every change is announced as a memory.event by the memory service.
  */
 import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -26,6 +26,13 @@ const DAY_MS = 86_400_000;
  * nothing expired is left.
  */
 export const RETENTION_BATCH = 100;
+
+/**
+ * Most event-loop time a summarizing pass takes before it lets turns go on, in ms. An extractive summary of a
+ * full context is 2–11 ms of CPU, and a pass that found a hundred such contexts (busy sessions fill up
+ * together) summarized them all in one task: ~100 ms during which no client got a frame.
+ */
+export const PASS_SLICE_MS = 2;
 
 export interface MemoryManagerPolicy {
   /** Summarize above this percentage of maxItems or maxTokens. */
@@ -136,7 +143,12 @@ export class MemoryManager {
 
   async #runPass(): Promise<number> {
     let made = 0;
+    let sliceStart = performance.now();
     for (const context of this.#deps.memory.contexts()) {
+      if (performance.now() - sliceStart >= PASS_SLICE_MS) {
+        await setImmediate();
+        sliceStart = performance.now();
+      }
       if (this.#controller.signal.aborted) break;
       try {
         if (await this.#tend(context)) made += 1;

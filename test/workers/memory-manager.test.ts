@@ -35,6 +35,21 @@ describe('MemoryManager', () => {
     expect(f.events.filter((e) => e.op === 'summarize')).toEqual([expect.objectContaining({ sessionKey: KEY, reason: 'over-budget', summaryId: context.items[0]?.id })]);
   });
 
+  it('gives the event loop back during a pass over many full contexts, and summarizes them all', async () => {
+    const f = memoryFixture({ limits: { maxItems: 100 } });
+    const keys = Array.from({ length: 20 }, (_, i) => `agent:main:busy-${i}`);
+    for (const key of keys) {
+      for (let i = 0; i < 60; i++) f.say(key, i % 2 ? 'assistant' : 'user', `Point ${i} of ${key}: the rollout of service ${i % 7} needs a review before Friday.`);
+    }
+    const order: string[] = [];
+    const pass = manager(f).runOnce();
+    void pass.then(() => order.push('pass'));
+    setImmediate(() => order.push('event loop'));
+    expect(await pass).toBe(keys.length);
+    // One summary alone is ~1 ms of CPU here: the pass took far longer than PASS_SLICE_MS, so it let the loop run.
+    expect(order[0]).toBe('event loop');
+  });
+
   it('leaves a context under its threshold alone, and never summarizes what a run holds', async () => {
     const f = memoryFixture({ limits: { maxItems: 20 } });
     for (let i = 0; i < 4; i++) f.say(KEY, 'user', `small ${i}`);
