@@ -1,8 +1,10 @@
 /**
- * A small pool of worker threads for CPU-heavy pure functions (chunking and hashing documents), so the event
- * loop never blocks on them. The function's source is sent to the thread (`new Worker(code, {eval: true})`):
- * it must be self-contained — no imports or outer variables; it gets `require` as its second argument — which
- * works the same from TypeScript sources under tsx/vitest and from the compiled build.
+ * A small pool of worker threads for CPU-heavy pure functions (chunking and hashing documents, drafting
+ * summaries), so the event loop never blocks on them. The thread runs either the function's own source
+ * (`new Worker(code, {eval: true})`: it must be self-contained — no imports or outer variables; it gets
+ * `require` as its second argument) or, for a function that imports others, the same function imported from
+ * its module (`ThreadPoolOptions.module`). Both work the same from the compiled build and from TypeScript
+ * sources under tsx/vitest (a `.ts` module is imported through tsx's `tsImport`, a devDependency).
  *
  * Threads start on first use, up to `size`, run one call at a time, and end after `idleMs` without work (a
  * thread is a whole V8 isolate, ~10 MB: an idle gateway should not keep them). An input the `small` predicate
@@ -34,17 +36,43 @@ interface Thread {
 /** A thread without work for this long is ended, in ms. */
 export const THREAD_IDLE_MS = 30_000;
 
-function threadSource(fn: ThreadFunction<never, unknown>): string {
+/** A module's export, named by the module's `import.meta.url`. */
+export interface ThreadModule {
+  url: string;
+  name: string;
+}
+
+/**
+ * An expression, in the thread, for a promise of the module's namespace. Without tsx a `.ts` module cannot be
+ * imported: every call is then rejected (the caller does the work itself), and the pool is still made.
+ */
+function importExpression(url: string): string {
+  if (!url.endsWith('.ts')) return `import(${JSON.stringify(url)})`;
+  let tsx: string;
+  try {
+    tsx = import.meta.resolve('tsx/esm/api');
+  } catch {
+    return `Promise.reject(new Error(${JSON.stringify(`tsx is needed to import ${url} in a thread`)}))`;
+  }
+  return `import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(url)}, ${JSON.stringify(url)}))`;
+}
+
+function threadSource(fn: ThreadFunction<never, unknown>, module: ThreadModule | undefined): string {
   // `__name` shim: some transpilers (keepNames) wrap inner functions in a helper the thread would not have.
+  const handle =
+    module === undefined
+      ? `Promise.resolve(${fn.toString()})`
+      : `${importExpression(module.url)}.then((namespace) => namespace[${JSON.stringify(module.name)}])`;
   return `'use strict';
 const { parentPort } = require('node:worker_threads');
 const __name = (f) => f;
-const handle = (${fn.toString()});
+const handle = ${handle};
+handle.catch(() => {}); // a module that fails to load rejects each call instead
 parentPort.on('message', (input) => {
-  let reply;
-  try { reply = { ok: true, value: handle(input, require) }; }
-  catch (err) { reply = { ok: false, error: err && err.message ? String(err.message) : String(err) }; }
-  parentPort.postMessage(reply);
+  handle.then((fn) => fn(input, require)).then(
+    (value) => parentPort.postMessage({ ok: true, value }),
+    (err) => parentPort.postMessage({ ok: false, error: err && err.message ? String(err.message) : String(err) }),
+  );
 });`;
 }
 
@@ -53,6 +81,12 @@ export interface ThreadPoolOptions<I> {
   idleMs?: number;
   /** Inputs cheap enough to run on the calling thread (default: none). */
   small?: (input: I) => boolean;
+  /**
+   * The module that exports the function, for one that is not self-contained: the thread imports it (once,
+   * when it starts) instead of evaluating the function's source. The calling thread still runs `small` inputs
+   * with the function given.
+   */
+  module?: ThreadModule;
 }
 
 const localRequire = createRequire(import.meta.url);
@@ -71,7 +105,7 @@ export class ThreadPool<I, O> {
   constructor(fn: ThreadFunction<I, O>, size: number, options: ThreadPoolOptions<I> = {}) {
     this.#fn = fn;
     this.#small = options.small;
-    this.#source = threadSource(fn as ThreadFunction<never, unknown>);
+    this.#source = threadSource(fn as ThreadFunction<never, unknown>, options.module);
     this.#size = Math.max(1, size);
     this.#idleMs = options.idleMs ?? THREAD_IDLE_MS;
   }

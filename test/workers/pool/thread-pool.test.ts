@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { countTokens } from '../../../memory/tokens.js';
 import { ThreadPool } from '../../../workers/pool/thread-pool.js';
 import { chunkDocument } from '../../../workers/research/chunker.js';
+import { COUNT_IN_THREAD, countInThread } from './fixtures/thread-module.js';
 
 const require = createRequire(import.meta.url);
 
@@ -61,6 +63,22 @@ describe('ThreadPool', () => {
     await expect(call).rejects.toThrow('stop now');
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(await waiting).toBeGreaterThanOrEqual(0);
+  });
+
+  it('runs a function that imports other modules in a thread, imported from its module', async () => {
+    const pool = new ThreadPool(countInThread, 1, { module: COUNT_IN_THREAD, small: (text) => text.length < 5 });
+    onTestFinished(() => pool.close());
+    const text = 'Ledger moves to Postgres on Friday.';
+    expect(await pool.run(text, new AbortController().signal)).toEqual({ isMainThread: false, tokens: countTokens(text) });
+    expect(await pool.run('tiny', new AbortController().signal)).toEqual({ isMainThread: true, tokens: countTokens('tiny') });
+    expect(pool.threads).toBe(1);
+  });
+
+  it('rejects every call when the module has no such export, and stays usable', async () => {
+    const pool = new ThreadPool(countInThread, 1, { module: { ...COUNT_IN_THREAD, name: 'missing' } });
+    onTestFinished(() => pool.close());
+    await expect(pool.run('one', new AbortController().signal)).rejects.toThrow('is not a function');
+    await expect(pool.run('two', new AbortController().signal)).rejects.toThrow('is not a function');
   });
 
   it('reports an error thrown in the thread as a rejection', async () => {
