@@ -55,6 +55,20 @@ function sentencesOf(sources: readonly ExtractiveSource[]): Sentence[] {
   return out;
 }
 
+/** A summary to draft in a worker thread (workers/memory-summarizer.ts): plain data, as threads take it. */
+export interface ExtractiveTask {
+  sources: ExtractiveSource[];
+  budget: ExtractiveBudget;
+}
+
+/** extractiveSummary of a task: the function a summary thread runs. */
+export function extractiveSummaryTask(task: ExtractiveTask): string {
+  return extractiveSummary(task.sources, task.budget);
+}
+
+/** Where a worker thread imports extractiveSummaryTask from (ThreadPoolOptions.module). */
+export const EXTRACTIVE_SUMMARY_THREAD = { url: import.meta.url, name: 'extractiveSummaryTask' } as const;
+
 /** The summary text, never longer than the budget (a single over-long sentence is cut at a word). */
 export function extractiveSummary(sources: readonly ExtractiveSource[], budget: ExtractiveBudget): string {
   const sentences = sentencesOf(sources);

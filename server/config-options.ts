@@ -125,6 +125,7 @@ export const OPTIONS = {
   memorySummaryMaxTokens: int(MEM, 400, 'Longest summary the memory manager writes, in tokens.', 16, 100_000),
   memorySummarizer: oneOf(MEM, ['auto', 'provider', 'extractive'], 'auto', 'How summaries are written: provider (the configured model; should it fail over to the offline local one, whose echo is no summary, the extractive one is used), extractive (the deterministic sentence picker), auto (the provider unless the first usable model is the offline local one).'),
   memorySummarizerTimeoutMs: ms(MEM, 60_000, 'Longest a provider summary may take before the extractive summarizer is used instead, in ms.', 1),
+  memorySummaryThread: bool(MEM, true, 'Draft extractive summaries in a worker thread of their own (~45 MB while it runs; it ends after 30 s without work), so that summarizing a full context (2–11 ms of CPU, more with long messages) never holds up the event loop. Off: drafted on the event loop.'),
   memoryManagerIntervalMs: ms(MEM, 5_000, 'Time between memory manager passes over the active contexts, in ms.', 10),
   memorySnapshotIntervalMs: ms(MEM, 1_000, 'Time between batch writes of RAM snapshots and memory bookkeeping (written in slices of ~2 ms, each its own transaction), in ms.', 10, 600_000),
   memoryTranscriptRetentionDays: int(MEM, 0, 'Days a turn\'s text is kept once it has left the active context; older ones are purged to forgotten tombstones. 0: forever.', 0, 36_500),

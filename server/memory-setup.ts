@@ -11,7 +11,9 @@ import { Documents } from '../memory/documents.js';
 import { MemoryService, type MemoryEvent } from '../memory/memory-service.js';
 import type { Store, StoreHealth } from '../memory/store.js';
 import { MemoryManager } from '../workers/memory-manager.js';
-import { extractiveSummarizer, providerSummarizer, type Summarizer } from '../workers/memory-summarizer.js';
+import type { ExtractiveTask } from '../memory/extractive-summary.js';
+import { extractiveSummarizer, providerSummarizer, summaryThreads, type Summarizer } from '../workers/memory-summarizer.js';
+import type { ThreadPool } from '../workers/pool/thread-pool.js';
 import type { ModelProvider } from '../workers/providers/types.js';
 import { sessionOf, type Broadcaster } from './broadcaster.js';
 import type { Config } from './config-options.js';
@@ -50,11 +52,11 @@ export interface MemorySetupDeps {
   logger: Logger;
 }
 
-function summarizerFor(deps: MemorySetupDeps): Summarizer {
+function summarizerFor(deps: MemorySetupDeps, threads: ThreadPool<ExtractiveTask, string> | undefined, logger: Logger): Summarizer {
   const { config, provider } = deps;
   const useProvider = config.memorySummarizer === 'provider' || (config.memorySummarizer === 'auto' && deps.primaryVendor !== 'local');
-  if (!useProvider) return extractiveSummarizer();
-  return providerSummarizer({ provider, model: deps.model, timeoutMs: config.memorySummarizerTimeoutMs, logger: deps.logger });
+  if (!useProvider) return extractiveSummarizer(threads, logger);
+  return providerSummarizer({ provider, model: deps.model, timeoutMs: config.memorySummarizerTimeoutMs, logger, ...(threads === undefined ? {} : { threads }) });
 }
 
 function errorEvent(health: StoreHealth, ts: number): MemoryEvent {
@@ -75,10 +77,12 @@ export function setupMemory(deps: MemorySetupDeps): GatewayMemory {
     logger,
   });
   const ranking = { candidates: config.memoryRecallCandidates, halfLifeMs: config.memoryRecallHalfLifeMs };
+  const managerLogger = logger.child({ worker: 'memory-manager' });
+  const threads = longTerm && config.memorySummaryThread ? summaryThreads() : undefined;
   const manager = longTerm
     ? new MemoryManager({
         memory: service,
-        summarizer: summarizerFor(deps),
+        summarizer: summarizerFor(deps, threads, managerLogger),
         policy: {
           summarizeAtPercent: config.memorySummarizeAtPercent,
           keepRecent: config.memoryKeepRecentItems,
@@ -90,7 +94,7 @@ export function setupMemory(deps: MemorySetupDeps): GatewayMemory {
         intervalMs: config.memoryManagerIntervalMs,
         retentionIntervalMs: config.memoryRetentionIntervalMs,
         now,
-        logger: logger.child({ worker: 'memory-manager' }),
+        logger: managerLogger,
       })
     : undefined;
   manager?.start();
@@ -121,6 +125,7 @@ export function setupMemory(deps: MemorySetupDeps): GatewayMemory {
       closed = true;
       for (const stop of stops) stop();
       manager?.close();
+      void threads?.close();
       service.close();
     },
   };

@@ -29,8 +29,9 @@ export const RETENTION_BATCH = 100;
 
 /**
  * Most event-loop time a summarizing pass takes before it lets turns go on, in ms. An extractive summary of a
- * full context is 2–11 ms of CPU, and a pass that found a hundred such contexts (busy sessions fill up
- * together) summarized them all in one task: ~100 ms during which no client got a frame.
+ * full context is 2–11 ms of CPU when drafted on the event loop (memorySummaryThread off; ~0.5–1 ms of
+ * choosing and applying when drafted in the summary thread), and a pass that found a hundred such contexts
+ * (busy sessions fill up together) summarized them all in one task: ~100 ms during which no client got a frame.
  */
 export const PASS_SLICE_MS = 2;
 

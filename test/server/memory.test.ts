@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../memory/db.js';
 import { DATABASE_FILE } from '../../memory/store.js';
@@ -124,6 +125,27 @@ describe('memory.v1 over the wire', () => {
     const res = await client.request('memory.query', {});
     expect(res.error).toMatchObject({ code: 'INVALID_REQUEST', message: 'unknown method: memory.query' });
     await chat(client, 'hello without memory', 'off1');
+  });
+
+  it('drafts a summary of long messages in the summary thread, the same as on the event loop (memorySummaryThread off)', async () => {
+    const long = (topic: string): string =>
+      Array.from({ length: 60 }, (_, i) => `The ${topic} step ${i} needs a review by the platform team before Friday.`).join(' ');
+    const summaries: string[] = [];
+    for (const memorySummaryThread of [true, false]) {
+      const warnings: string[] = [];
+      const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+      const gw = await startTestGateway({ config: { ...MEMORY_CONFIG, memorySummarizer: 'extractive', memorySummaryThread }, provider: scriptedProvider('scripted'), logger });
+      const client = await RawClient.connect(gw.url, { token: TEST_TOKEN, caps: ['memory.v1'] });
+      for (const [i, topic] of ['ledger migration', 'billing cutover', 'invoice pipeline'].entries()) await chat(client, long(topic), `long${i}`);
+      expect(await gw.gateway.services.memory.manager?.runOnce()).toBe(1);
+      const event = payloadOf(await client.event('memory.event', (f) => (f.payload as { op: string }).op === 'summarize'), 'memory.event');
+      const recalled = resultOf(await client.request('memory.recall', { id: event.summaryId }), 'memory.recall');
+      summaries.push(recalled.summaries[0]?.text ?? '');
+      await gw.close();
+      expect(warnings).toEqual([]);
+    }
+    expect(summaries[0]).toContain('ledger migration');
+    expect(summaries[0]).toBe(summaries[1]);
   });
 
   it('with the default offline model, summaries are extractive (memorySummarizer auto), not an echo of the transcript', async () => {

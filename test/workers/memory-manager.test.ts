@@ -1,9 +1,10 @@
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { extractiveSummary } from '../../memory/extractive-summary.js';
 import { newMemoryId } from '../../memory/ids.js';
 import { MemoryManager, RETENTION_BATCH, type MemoryManagerPolicy } from '../../workers/memory-manager.js';
-import type { SummaryDraft } from '../../memory/memory-types.js';
-import { extractiveSummarizer, providerSummarizer, type Summarizer } from '../../workers/memory-summarizer.js';
+import type { ContextItem, SummaryDraft } from '../../memory/memory-types.js';
+import { extractiveSummarizer, providerSummarizer, summaryThreads, type Summarizer } from '../../workers/memory-summarizer.js';
 import { createFailoverChain } from '../../workers/providers/factory.js';
 import { createLocalProvider } from '../../workers/providers/local.js';
 import { ProviderError } from '../../workers/providers/types.js';
@@ -169,5 +170,38 @@ describe('providerSummarizer', () => {
     const stillDown = scriptedProvider('primary', [{ error: new ProviderError('server', 'boom') }]);
     const toLocal = createFailoverChain([{ provider: stillDown, model: 'big' }, { provider: createLocalProvider(), model: 'local-echo' }]);
     expect(await providerSummarizer({ provider: toLocal, model: 'big', timeoutMs: 5_000, logger }).summarize(items, 50, new AbortController().signal)).toMatchObject({ method: 'extractive', text: expect.stringContaining('Postgres') });
+  });
+});
+
+describe('extractiveSummarizer', () => {
+  const sentences = ['The ledger moves to Postgres on Friday.', 'Ana owns the migration runbook.', 'Rollback needs a snapshot first.', 'Metrics stay on Grafana.'];
+  const full = Array.from({ length: 150 }, (_, i) => turn(`${sentences[i % 4]} Step ${i} of the plan is checked by team ${i % 7}.`, i % 2 ? 'assistant' : 'user'));
+  const local = (items: readonly ContextItem[]): string => extractiveSummary(items.map((item) => ({ role: item.role, text: item.text })), { maxTokens: 80 });
+
+  it('drafts a full context in the thread, with the text drafted on the event loop, and a small one here', async () => {
+    const threads = summaryThreads();
+    onTestFinished(() => threads.close());
+    const summarizer = extractiveSummarizer(threads);
+    const small = full.slice(0, 3);
+    expect(await summarizer.summarize(small, 80, new AbortController().signal)).toEqual({ text: local(small), method: 'extractive' });
+    expect(threads.threads).toBe(0);
+    expect(await summarizer.summarize(full, 80, new AbortController().signal)).toEqual({ text: local(full), method: 'extractive' });
+    expect(threads.threads).toBe(1);
+  });
+
+  it('drafts on the event loop when the thread fails or the call is aborted: it never fails', async () => {
+    const threads = summaryThreads();
+    await threads.close();
+    const warnings: unknown[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+    expect(await extractiveSummarizer(threads, logger).summarize(full, 80, new AbortController().signal)).toEqual({ text: local(full), method: 'extractive' });
+    expect(warnings).toEqual([expect.objectContaining({ msg: 'summary thread failed; drafting on the event loop', items: 150 })]);
+    const running = summaryThreads();
+    onTestFinished(() => running.close());
+    const controller = new AbortController();
+    const draft = extractiveSummarizer(running, logger).summarize(full, 80, controller.signal);
+    controller.abort();
+    expect(await draft).toEqual({ text: local(full), method: 'extractive' });
+    expect(warnings).toHaveLength(1);
   });
 });
