@@ -8,10 +8,10 @@
 import type { Logger } from 'pino';
 import { MemoryApi } from '../memory/memory-api.js';
 import { Documents } from '../memory/documents.js';
+import type { ExtractiveTask } from '../memory/extractive-summary.js';
 import { MemoryService, type MemoryEvent } from '../memory/memory-service.js';
 import type { Store, StoreHealth } from '../memory/store.js';
 import { MemoryManager } from '../workers/memory-manager.js';
-import type { ExtractiveTask } from '../memory/extractive-summary.js';
 import { extractiveSummarizer, providerSummarizer, summaryThreads, type Summarizer } from '../workers/memory-summarizer.js';
 import type { ThreadPool } from '../workers/pool/thread-pool.js';
 import type { ModelProvider } from '../workers/providers/types.js';
