@@ -62,7 +62,11 @@ function threadSource(fn: ThreadFunction<never, unknown>, module: ThreadModule |
   const handle =
     module === undefined
       ? `Promise.resolve(${fn.toString()})`
-      : `${importExpression(module.url)}.then((namespace) => namespace[${JSON.stringify(module.name)}])`;
+      : `${importExpression(module.url)}.then((namespace) => {
+  const fn = namespace[${JSON.stringify(module.name)}];
+  if (typeof fn !== 'function') throw new Error(${JSON.stringify(`${module.url} has no function ${module.name}`)});
+  return fn;
+})`;
   return `'use strict';
 const { parentPort } = require('node:worker_threads');
 const __name = (f) => f;

@@ -77,8 +77,8 @@ describe('ThreadPool', () => {
   it('rejects every call when the module has no such export, and stays usable', async () => {
     const pool = new ThreadPool(countInThread, 1, { module: { ...COUNT_IN_THREAD, name: 'missing' } });
     onTestFinished(() => pool.close());
-    await expect(pool.run('one', new AbortController().signal)).rejects.toThrow('is not a function');
-    await expect(pool.run('two', new AbortController().signal)).rejects.toThrow('is not a function');
+    await expect(pool.run('one', new AbortController().signal)).rejects.toThrow('thread-module.ts has no function missing');
+    await expect(pool.run('two', new AbortController().signal)).rejects.toThrow('thread-module.ts has no function missing');
   });
 
   it('reports an error thrown in the thread as a rejection', async () => {
