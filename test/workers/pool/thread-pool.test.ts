@@ -74,7 +74,7 @@ describe('ThreadPool', () => {
     expect(pool.threads).toBe(1);
   });
 
-  it('rejects every call when the module has no such export, and stays usable', async () => {
+  it('rejects every call, saying why, when the module has no function of that name', async () => {
     const pool = new ThreadPool(countInThread, 1, { module: { ...COUNT_IN_THREAD, name: 'missing' } });
     onTestFinished(() => pool.close());
     await expect(pool.run('one', new AbortController().signal)).rejects.toThrow('thread-module.ts has no function missing');
