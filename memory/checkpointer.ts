@@ -13,8 +13,12 @@
  * the write lock from the event loop's transactions (they would fail SQLITE_BUSY or sleep in the busy
  * handler). So the writer finishes the job itself: after a commit, once the WAL is past `restartAtFrames`
  * and the thread reports being within `tailFrames` of the end, `afterCommit()` checkpoints those last frames
- * on the event loop, and the next write restarts the WAL: one copy of a few hundred frames per cycle of ~4,000
- * (measured 3–11 ms with its fsync, about every 0.4 s at saturation) instead of a copy per 1,000 frames.
+ * on the event loop, and the next write restarts the WAL: one copy of the last few hundred frames per cycle
+ * instead of a copy per 1,000 frames. That copy costs its two fsyncs (the WAL's, then the database file's),
+ * not its frames: 6–11 ms with full contexts at 500 turns/s, however few frames are left. So the cycle is
+ * long, 32,768 frames (~135 MB of WAL with 4 KB pages): at that load the copy runs about every 2.5 s instead of
+ * three times a second, and the ack p99 fell from 17.0 to 14.2 ms (BENCHMARKS.md). Whenever the thread does
+ * catch up between two commits, the WAL restarts sooner, with no copy here.
  *
  * If the thread fails, automatic checkpoints come back on. `close()` stops the thread and waits for it to
  * close its connection, so the caller's close is the last one and removes the WAL.
@@ -47,7 +51,7 @@ export const CHECKPOINTER_DEFAULTS: CheckpointerOptions = {
   startAtWalBytes: 1_048_576,
   intervalMs: 100,
   chaseMs: 25,
-  restartAtFrames: 4_096,
+  restartAtFrames: 32_768,
   tailFrames: 512,
   hardLimitFrames: 65_536,
 };
