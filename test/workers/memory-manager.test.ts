@@ -1,9 +1,10 @@
 import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { extractiveSummary } from '../../memory/extractive-summary.js';
+import { EXTRACTIVE_SUMMARY_THREAD, extractiveSummary, extractiveSummaryTask } from '../../memory/extractive-summary.js';
 import { newMemoryId } from '../../memory/ids.js';
 import { MemoryManager, RETENTION_BATCH, type MemoryManagerPolicy } from '../../workers/memory-manager.js';
 import type { ContextItem, SummaryDraft } from '../../memory/memory-types.js';
+import { ThreadPool } from '../../workers/pool/thread-pool.js';
 import { extractiveSummarizer, providerSummarizer, summaryThreads, type Summarizer } from '../../workers/memory-summarizer.js';
 import { createFailoverChain } from '../../workers/providers/factory.js';
 import { createLocalProvider } from '../../workers/providers/local.js';
@@ -203,5 +204,18 @@ describe('extractiveSummarizer', () => {
     controller.abort();
     expect(await draft).toEqual({ text: local(full), method: 'extractive' });
     expect(warnings).toHaveLength(1);
+  });
+
+  it('warns once, not at every summary, when the thread cannot load its function', async () => {
+    const threads = new ThreadPool(extractiveSummaryTask, 1, { module: { ...EXTRACTIVE_SUMMARY_THREAD, name: 'missing' } });
+    onTestFinished(() => threads.close());
+    const warnings: { msg: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as { msg: string }) });
+    const summarizer = extractiveSummarizer(threads, logger);
+    for (let i = 0; i < 3; i += 1) {
+      expect(await summarizer.summarize(full, 80, new AbortController().signal)).toEqual({ text: local(full), method: 'extractive' });
+    }
+    expect(warnings.map((warning) => warning.msg)).toEqual(['summary thread failed; drafting on the event loop']);
+    expect(threads.threads).toBe(0);
   });
 });

@@ -10,7 +10,9 @@
  * thread is a whole V8 isolate, ~10 MB: an idle gateway should not keep them). An input the `small` predicate
  * accepts runs on the calling thread instead: for a few kilobytes of text, starting an isolate costs far more
  * time and memory than the work. Aborting a call that is queued drops it; aborting one that runs terminates
- * its thread (a new one starts when needed): abort is immediate.
+ * its thread (a new one starts when needed): abort is immediate. A thread that cannot load its function (a module
+ * without it, a `.ts` module without tsx) rejects the call that found out, with the reason; from then on the
+ * pool runs every call on the calling thread, so a caller that falls back on failure logs it once, not per call.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -44,7 +46,7 @@ export interface ThreadModule {
 
 /**
  * An expression, in the thread, for a promise of the module's namespace. Without tsx a `.ts` module cannot be
- * imported: every call is then rejected (the caller does the work itself), and the pool is still made.
+ * imported: the thread then reports a failed load, and the pool is still made.
  */
 function importExpression(url: string): string {
   if (!url.endsWith('.ts')) return `import(${JSON.stringify(url)})`;
@@ -71,11 +73,12 @@ function threadSource(fn: ThreadFunction<never, unknown>, module: ThreadModule |
 const { parentPort } = require('node:worker_threads');
 const __name = (f) => f;
 const handle = ${handle};
-handle.catch(() => {}); // a module that fails to load rejects each call instead
+let loadFailed = false;
+handle.catch(() => { loadFailed = true; }); // settles before any call's handlers: it was attached first
 parentPort.on('message', (input) => {
   handle.then((fn) => fn(input, require)).then(
     (value) => parentPort.postMessage({ ok: true, value }),
-    (err) => parentPort.postMessage({ ok: false, error: err && err.message ? String(err.message) : String(err) }),
+    (err) => parentPort.postMessage({ ok: false, loadFailed, error: err && err.message ? String(err.message) : String(err) }),
   );
 });`;
 }
@@ -103,6 +106,8 @@ export class ThreadPool<I, O> {
   readonly #threads = new Set<Thread>();
   readonly #queue: Call[] = [];
   #closed = false;
+  /** Set once a thread could not load its function: every call then runs here. */
+  #cannotLoad = false;
 
   readonly #idleMs: number;
 
@@ -123,7 +128,7 @@ export class ThreadPool<I, O> {
   run(input: I, signal: AbortSignal): Promise<O> {
     if (this.#closed) return Promise.reject(new Error('thread pool closed'));
     if (signal.aborted) return Promise.reject(signal.reason);
-    if (this.#small?.(input) === true) return new Promise<O>((resolve) => resolve(this.#fn(input, localRequire)));
+    if (this.#cannotLoad || this.#small?.(input) === true) return this.#runHere(input);
     return new Promise<O>((resolve, reject) => {
       const call: Call = { input, signal, resolve: resolve as (value: unknown) => void, reject, onAbort: () => this.#abort(call) };
       signal.addEventListener('abort', call.onAbort, { once: true });
@@ -172,14 +177,15 @@ export class ThreadPool<I, O> {
     if (this.#threads.size >= this.#size) return undefined;
     const thread: Thread = { worker: new Worker(this.#source, { eval: true }), call: undefined, idle: undefined };
     thread.worker.unref();
-    thread.worker.on('message', (reply: { ok: boolean; value?: unknown; error?: string }) => {
+    thread.worker.on('message', (reply: { ok: boolean; value?: unknown; error?: string; loadFailed?: boolean }) => {
       const call = thread.call;
       thread.call = undefined;
       if (call !== undefined) {
         if (reply.ok) this.#settle(call, undefined, reply.value);
         else this.#settle(call, new Error(reply.error ?? 'thread function failed'));
       }
-      this.#dispatch();
+      if (reply.loadFailed === true) this.#giveUpThreads();
+      else this.#dispatch();
     });
     const lost = (err: unknown): void => {
       clearTimeout(thread.idle);
@@ -192,6 +198,29 @@ export class ThreadPool<I, O> {
     thread.worker.on('exit', () => lost(new Error('worker thread exited')));
     this.#threads.add(thread);
     return thread;
+  }
+
+  #runHere(input: I): Promise<O> {
+    return new Promise<O>((resolve) => resolve(this.#fn(input, localRequire)));
+  }
+
+  /** A thread could not load its function, nor will the next: ends the threads, runs their calls and the queue here. */
+  #giveUpThreads(): void {
+    this.#cannotLoad = true;
+    const calls: Call[] = [];
+    for (const thread of this.#threads) {
+      clearTimeout(thread.idle);
+      if (thread.call !== undefined) calls.push(thread.call);
+      thread.call = undefined;
+      void thread.worker.terminate();
+    }
+    this.#threads.clear();
+    for (const call of [...calls, ...this.#queue.splice(0)]) {
+      this.#runHere(call.input as I).then(
+        (value) => this.#settle(call, undefined, value),
+        (err: unknown) => this.#settle(call, err ?? new Error('thread function failed')),
+      );
+    }
   }
 
   #abort(call: Call): void {

@@ -74,11 +74,26 @@ describe('ThreadPool', () => {
     expect(pool.threads).toBe(1);
   });
 
-  it('rejects every call, saying why, when the module has no function of that name', async () => {
+  it('rejects the call that finds the module without the function, saying why, then runs every call here', async () => {
     const pool = new ThreadPool(countInThread, 1, { module: { ...COUNT_IN_THREAD, name: 'missing' } });
     onTestFinished(() => pool.close());
-    await expect(pool.run('one', new AbortController().signal)).rejects.toThrow('thread-module.ts has no function missing');
-    await expect(pool.run('two', new AbortController().signal)).rejects.toThrow('thread-module.ts has no function missing');
+    const signal = new AbortController().signal;
+    const first = pool.run('one', signal);
+    const queued = pool.run('two', signal);
+    await expect(first).rejects.toThrow('thread-module.ts has no function missing');
+    expect(await queued).toEqual({ isMainThread: true, tokens: countTokens('two') });
+    expect(await pool.run('three', signal)).toEqual({ isMainThread: true, tokens: countTokens('three') });
+    expect(pool.threads).toBe(0);
+  });
+
+  it('settles a call running in another thread when one thread finds its module without the function', async () => {
+    const pool = new ThreadPool(countInThread, 2, { module: { ...COUNT_IN_THREAD, name: 'missing' } });
+    onTestFinished(() => pool.close());
+    const signal = new AbortController().signal;
+    const outcomes = await Promise.allSettled([pool.run('one', signal), pool.run('two', signal)]);
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled').map((outcome) => outcome.value.isMainThread)).toEqual([true]);
+    expect(pool.threads).toBe(0);
   });
 
   it('reports an error thrown in the thread as a rejection', async () => {
