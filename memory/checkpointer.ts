@@ -17,8 +17,8 @@
  * instead of a copy per 1,000 frames. That copy costs its two fsyncs (the WAL's, then the database file's),
  * not its frames: 6–11 ms with full contexts at 500 turns/s, however few frames are left. So the cycle is
  * long, 32,768 frames (~135 MB of WAL with 4 KB pages): at that load the copy runs about every 2.5 s instead of
- * three times a second, and the ack p99 fell from 17.0 to 14.2 ms (BENCHMARKS.md). Whenever the thread does
- * catch up between two commits, the WAL restarts sooner, with no copy here.
+ * three times a second, and the ack p99 fell from 17.0 to 14.2 ms (8.0 to 6.1 at 250 turns/s; BENCHMARKS.md).
+ * Whenever the thread does catch up between two commits, the WAL restarts sooner, with no copy here.
  *
  * If the thread fails, automatic checkpoints come back on. `close()` stops the thread and waits for it to
  * close its connection, so the caller's close is the last one and removes the WAL.
