@@ -140,14 +140,22 @@ export class ThreadPool<I, O> {
   /** Terminates every thread and rejects what is queued or running. Safe to call twice. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const call of this.#queue.splice(0)) this.#settle(call, new Error('thread pool closed'));
+    const { running, ended } = this.#endThreads();
+    for (const call of [...this.#queue.splice(0), ...running]) this.#settle(call, new Error('thread pool closed'));
+    await ended;
+  }
+
+  /** Terminates every thread; returns the calls they were running and when they have all ended. */
+  #endThreads(): { running: Call[]; ended: Promise<unknown> } {
     const threads = [...this.#threads];
     this.#threads.clear();
+    const running: Call[] = [];
     for (const thread of threads) {
       clearTimeout(thread.idle);
-      if (thread.call !== undefined) this.#settle(thread.call, new Error('thread pool closed'));
+      if (thread.call !== undefined) running.push(thread.call);
+      thread.call = undefined;
     }
-    await Promise.all(threads.map((thread) => thread.worker.terminate()));
+    return { running, ended: Promise.all(threads.map((thread) => thread.worker.terminate())) };
   }
 
   #dispatch(): void {
@@ -207,15 +215,8 @@ export class ThreadPool<I, O> {
   /** A thread could not load its function, nor will the next: ends the threads, runs their calls and the queue here. */
   #giveUpThreads(): void {
     this.#cannotLoad = true;
-    const calls: Call[] = [];
-    for (const thread of this.#threads) {
-      clearTimeout(thread.idle);
-      if (thread.call !== undefined) calls.push(thread.call);
-      thread.call = undefined;
-      void thread.worker.terminate();
-    }
-    this.#threads.clear();
-    for (const call of [...calls, ...this.#queue.splice(0)]) {
+    const { running } = this.#endThreads();
+    for (const call of [...running, ...this.#queue.splice(0)]) {
       this.#runHere(call.input as I).then(
         (value) => this.#settle(call, undefined, value),
         (err: unknown) => this.#settle(call, err ?? new Error('thread function failed')),
