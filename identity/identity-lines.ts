@@ -10,7 +10,12 @@ import type { FrontMatterKey } from './front-matter.js';
 import { FenceTracker } from './sections.js';
 import { trimBlankLines } from './text.js';
 
-const FIELD_LINE = /^[ \t]*(?:[-*+][ \t]+)?(\*\*|__)?(name|emoji|avatar|creature|vibe)[ \t]*(?::[ \t]*\1|\1[ \t]*:)(.*)$/i;
+/**
+ * A field line: `Name:`, `**Name:**` or `**Name**:` (`__` too), then the value. Written so that a line has one
+ * way to match (test/regexes.test.ts): `\1(?<=\*\*|__)` takes the `**Name**:` form only when there is a `**`,
+ * so spaces after `Name` are not split two ways; and the value runs to the end of the line without a `$`.
+ */
+const FIELD_LINE = /^[ \t]*(?:[-*+][ \t]+)?(\*\*|__)?(name|emoji|avatar|creature|vibe)[ \t]*(?::[ \t]*\1|\1(?<=\*\*|__)[ \t]*:)(.*)/i;
 const WRAPPED = /^(\*\*|\*|__|_|`)(.+)\1$/;
 const PLACEHOLDER = /^\(.*\)$/;
 

@@ -21,7 +21,12 @@ export interface SplitBody {
   sections: Section[];
 }
 
-const HEADING = /^ {0,3}##[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/;
+/**
+ * The start of a `##` heading line, up to its text. The rest (the text, optional closing `#`s) is taken apart in
+ * code: a regular expression for the whole line (`(.*?)(?:[ \t]+#+)?[ \t]*$`) backtracks quadratically over a
+ * long run of spaces inside the line (a 64 KB line took 8 s).
+ */
+const HEADING_START = /^ {0,3}##[ \t]+/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 
 /** Tracks fenced code blocks line by line: a fence closes with the same character, at least as long. */
@@ -45,8 +50,26 @@ export class FenceTracker {
 
 /** The text of a `##` heading line (closing `#`s removed), or undefined when the line is not one. */
 export function headingOf(line: string): string | undefined {
-  const text = HEADING.exec(line)?.[1]?.trim();
-  return text === undefined || text === '' ? undefined : text;
+  const start = HEADING_START.exec(line);
+  if (start === null) return undefined;
+  const text = withoutClosingHashes(trimSpacesAndTabs(line.slice(start[0].length))).trim();
+  return text === '' ? undefined : text;
+}
+
+/** `text` without the spaces and tabs at its end. */
+function trimSpacesAndTabs(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end -= 1;
+  return text.slice(0, end);
+}
+
+/** A heading's text without its closing `#`s: a run of `#` at the end, after a space or tab. */
+function withoutClosingHashes(text: string): string {
+  let hashes = text.length;
+  while (hashes > 0 && text[hashes - 1] === '#') hashes -= 1;
+  if (hashes === text.length || hashes === 0) return text;
+  const before = text[hashes - 1];
+  return before === ' ' || before === '\t' ? text.slice(0, hashes) : text;
 }
 
 /** Preamble and sections of a markdown body (front matter already removed). */

@@ -31,20 +31,62 @@ function firstInvalidOffset(bytes: Uint8Array): number {
   return lo;
 }
 
-// A comment body is anything up to the first `-->`; the lookahead keeps one match from spanning two comments.
-const COMMENT = String.raw`<!--(?:(?!-->)[\s\S])*-->`;
-const WHOLE_LINE_COMMENT = new RegExp(String.raw`^[ \t]*${COMMENT}[ \t]*(?:\n|$)`, 'gm');
-const INLINE_COMMENT = new RegExp(COMMENT, 'g');
+const COMMENT_OPEN = '<!--';
+const COMMENT_CLOSE = '-->';
 
 /**
  * Removes `<!-- ... -->` comments everywhere (code blocks included: a comment never reaches the model).
  * A comment alone on its lines takes those lines with it. An `<!--` that is never closed hides the rest of
- * the text, like in HTML, and is reported through `unclosed`.
+ * the text, like in HTML, and is reported through `unclosed`. A comment ends at the first `-->` after its `<!--`.
+ *
+ * One pass with indexOf, linear in the text: regular expressions for this (a comment body as
+ * `(?:(?!-->)[\s\S])*`) scan to the end of the text again from every `<!--` that is not closed, quadratic
+ * in a file of openers (a 64 KB one took 2.4 s; files are read up to 1 MB).
  */
 export function stripHtmlComments(text: string): { text: string; unclosed: boolean } {
-  const stripped = text.replace(WHOLE_LINE_COMMENT, '').replace(INLINE_COMMENT, '');
-  const open = stripped.indexOf('<!--');
-  return open === -1 ? { text: stripped, unclosed: false } : { text: stripped.slice(0, open), unclosed: true };
+  const kept: string[] = [];
+  let from = 0;
+  let unclosed = false;
+  for (let open = text.indexOf(COMMENT_OPEN); open !== -1; open = text.indexOf(COMMENT_OPEN, from)) {
+    const close = text.indexOf(COMMENT_CLOSE, open + COMMENT_OPEN.length);
+    if (close === -1) {
+      kept.push(text.slice(from, open));
+      unclosed = true;
+      break;
+    }
+    const cut = wholeLines(text, open, close + COMMENT_CLOSE.length);
+    kept.push(text.slice(from, cut.start));
+    from = cut.end;
+  }
+  if (!unclosed) kept.push(text.slice(from));
+  const stripped = kept.join('');
+  // Text on both sides of a removed comment may join into a new `<!--`: it is unclosed by the rule above.
+  const open = stripped.indexOf(COMMENT_OPEN);
+  return open === -1 ? { text: stripped, unclosed } : { text: stripped.slice(0, open), unclosed: true };
+}
+
+/**
+ * What removing the comment from `start` to `end` removes: its whole lines (and the `\n` after them) when only
+ * spaces and tabs share them, else the comment alone. Lines end where a regular expression's `^` and `$` put
+ * them: at `\n`, `\r`, U+2028 and U+2029.
+ */
+function wholeLines(text: string, start: number, end: number): { start: number; end: number } {
+  let lineStart = start;
+  while (lineStart > 0 && isSpaceOrTab(text[lineStart - 1])) lineStart -= 1;
+  if (lineStart > 0 && !isLineBreak(text[lineStart - 1])) return { start, end };
+  let lineEnd = end;
+  while (lineEnd < text.length && isSpaceOrTab(text[lineEnd])) lineEnd += 1;
+  if (lineEnd === text.length) return { start: lineStart, end: lineEnd };
+  if (text[lineEnd] === '\n') return { start: lineStart, end: lineEnd + 1 };
+  return isLineBreak(text[lineEnd]) ? { start: lineStart, end: lineEnd } : { start, end };
+}
+
+function isLineBreak(char: string | undefined): boolean {
+  return char === '\n' || char === '\r' || char === '\u2028' || char === '\u2029';
+}
+
+function isSpaceOrTab(char: string | undefined): boolean {
+  return char === ' ' || char === '\t';
 }
 
 /** Drops blank lines at the start and whitespace at the end, keeping the first line's indentation. */
