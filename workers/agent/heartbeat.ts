@@ -12,10 +12,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Static } from '@sinclair/typebox';
+import { stripHtmlComments } from '../../identity/text.js';
 import { newMemoryId } from '../../memory/ids.js';
 import type { HeartbeatPayload } from '../../protocol/methods/system.js';
 import { clip } from '../brain/plan.js';
-import { LIST_ITEM } from '../brain/rules-planner.js';
+import { listItemOf } from '../brain/rules-planner.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { JobStore } from '../jobs/job-store.js';
 import type { JobRecord, PlanRecord } from '../jobs/job-types.js';
@@ -195,7 +196,7 @@ export async function readChecklist(workspace: string, signal: AbortSignal): Pro
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const lines = text.replace(/<!--[\s\S]*?(-->|$)/g, '').split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
-  const items = lines.map((line) => LIST_ITEM.exec(line)?.[1]).filter((item): item is string => item !== undefined);
+  const lines = stripHtmlComments(text).text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  const items = lines.map(listItemOf).filter((item): item is string => item !== undefined);
   return items.length > 0 ? items : lines;
 }

@@ -29,7 +29,7 @@ import type { RuntimeEvents } from '../run-events.js';
 import type { ActiveRun } from '../runs/active-run.js';
 import { planWithModel } from './model-planner.js';
 import type { Plan, PlannerKind } from './plan.js';
-import { LIST_ITEM, planByRules } from './rules-planner.js';
+import { hasListItem, planByRules } from './rules-planner.js';
 import { renderResults, synthesisMessages, taskOutcomes, type TaskOutcome } from './synthesis.js';
 import type { TurnAdmission, TurnBrain } from './turn-brain.js';
 
@@ -156,7 +156,7 @@ export class Brain implements TurnBrain {
 
   async #modelPlan(run: ActiveRun, executed: ExecutedRun): Promise<Plan | undefined> {
     if (this.#deps.planner === 'rules') return undefined;
-    if (this.#deps.planner === 'model-on-lists' && !run.request.message.split(/\r?\n/).some((line) => LIST_ITEM.test(line))) return undefined;
+    if (this.#deps.planner === 'model-on-lists' && !hasListItem(run.request.message)) return undefined;
     const outcome = await planWithModel(this.#deps.provider, {
       goal: run.request.message,
       reply: executed.text,

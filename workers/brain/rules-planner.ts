@@ -13,7 +13,13 @@
  */
 import { clip, GOAL_MAX_CHARS, TASK_TITLE_MAX_CHARS, type Plan, type PlannedTask, type WorkerName } from './plan.js';
 
-export const LIST_ITEM = /^\s*(?:\d{1,3}[.)]|[-*+•])\s+(\S.*?)\s*$/;
+/**
+ * The marker of a list item and the whitespace after it, up to the item's first character. Only the marker is
+ * matched by a regular expression: the item is the rest of the line, trimmed in code. Matching the item's text
+ * too (`\s+(\S.*?)\s*$`) made V8 backtrack quadratically over a long run of spaces inside a line: a 100 KB
+ * message held the event loop for 10 s (and a 1 MB one would, by extrapolation, for some 17 minutes).
+ */
+const LIST_MARKER = /^\s*(?:\d{1,3}[.)]|[-*+•])\s+(?=\S)/;
 const STATUS_WORDS = /\b(status|progress|report|summary|summari[sz]e|recap)\b/i;
 const RESEARCH_WORDS = /\b(research|find|search|look (?:up|into|for)|investigate|explore|gather|read|review|compare|analy[sz]e|study|learn|collect|survey)\b/i;
 const SEQUENTIAL = /^(?:then|after that|afterwards|next|finally)\b[\s,:-]*/i;
@@ -24,11 +30,22 @@ export function workerFor(title: string): WorkerName {
   return 'execution';
 }
 
+/** The text of a list item line (marker and surrounding whitespace removed), or undefined for any other line. */
+export function listItemOf(line: string): string | undefined {
+  const marker = LIST_MARKER.exec(line);
+  return marker === null ? undefined : line.slice(marker[0].length).trimEnd();
+}
+
+/** Some line of the message is a list item. */
+export function hasListItem(message: string): boolean {
+  return message.split(/\r?\n/).some((line) => listItemOf(line) !== undefined);
+}
+
 export function planByRules(message: string, maxTasks: number): Plan | undefined {
   const items: string[] = [];
   let goal: string | undefined;
   for (const line of message.split(/\r?\n/)) {
-    const item = LIST_ITEM.exec(line)?.[1];
+    const item = listItemOf(line);
     if (item !== undefined) items.push(item);
     else if (goal === undefined && line.trim() !== '') goal = line.trim().replace(/:$/, '');
   }
