@@ -3,6 +3,7 @@
  * with valid params, a protocol version both sides speak, the operator role, the shared secret and, when
  * present, a valid device signature. Any failure answers (when there is a request id to answer) and closes.
  */
+import { utf8PrefixEnd } from '../memory/stretches.js';
 import { EXTENSION_CAPS, type ExtensionCap } from '../protocol/capabilities.js';
 import { CLOSES, GatewayError } from '../protocol/errors.js';
 import type { RequestFrame } from '../protocol/frames.js';
@@ -33,8 +34,7 @@ export interface HandshakeContext {
 
 /** WebSocket close reasons are limited to 123 bytes. */
 export function closeReason(text: string): string {
-  const bytes = Buffer.from(text, 'utf8');
-  return bytes.length <= 123 ? text : `${bytes.subarray(0, 120).toString('utf8').replace(/\uFFFD+$/, '')}...`;
+  return Buffer.byteLength(text, 'utf8') <= 123 ? text : `${text.slice(0, utf8PrefixEnd(text, 120))}...`;
 }
 
 function reject(conn: Connection, id: string, error: GatewayError): void {

@@ -41,7 +41,10 @@ const VENDOR_HOSTS: Record<ModelProviderKind, string | undefined> = {
 /** The base URL in effect for a model (no trailing slash). */
 export function effectiveBaseUrl(config: ModelConfig): string {
   const fallback = config.provider === 'anthropic' ? DEFAULT_ANTHROPIC_BASE_URL : DEFAULT_OPENAI_BASE_URL;
-  return (config.baseUrl ?? fallback).replace(/\/+$/, '');
+  const url = config.baseUrl ?? fallback;
+  let end = url.length;
+  while (end > 0 && url[end - 1] === '/') end -= 1;
+  return url.slice(0, end);
 }
 
 /** True when calls to this model need an API key (see ModelConfig.requiresApiKey). */
