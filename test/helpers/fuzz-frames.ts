@@ -45,6 +45,20 @@ export const hugeString: fc.Arbitrary<string> = fc
   .tuple(fc.integer({ min: 10_000, max: 1_000_000 }), fc.constantFrom('x', '\u0000', 'é', '😀', '\ud800', '"'))
   .map(([size, char]) => char.repeat(Math.ceil(size / char.length)));
 
+/**
+ * Text shaped to make a parser backtrack (ReDoS): what a pattern looks for at a line's start (a list marker, a
+ * heading, a field label, a command, a comment or fence opener), then 10 KB to 200 KB of one repeated piece (a
+ * kind of whitespace, an opener, a marker), then a character that makes the match fail at the very end.
+ */
+export const hostileText: fc.Arbitrary<string> = fc
+  .tuple(
+    fc.constantFrom('- x', '1. x', '* then x', '## x', 'Name:', '**Name', '/new', '<!--', '```a\n', 'agent:a:', ''),
+    fc.constantFrom(' ', '\t', '\u00a0', '\n', ' \n', '\r\n', '\u2028', '<!--', '- ', '1. ', '#', '**', 'a.'),
+    fc.integer({ min: 10_000, max: 200_000 }),
+    fc.constantFrom('y', '\u0000', '\r', '\u2028', ':', '-->', '```', ''),
+  )
+  .map(([head, piece, size, tail]) => `${head}${piece.repeat(Math.ceil(size / piece.length))}${tail}`);
+
 const key: fc.Arbitrary<string> = fc.oneof(fc.constantFrom(...PROTO_KEYS, ...FRAME_KEYS), edgeString);
 
 const number: fc.Arbitrary<number> = fc.oneof(
@@ -102,6 +116,7 @@ const mutation: fc.Arbitrary<(o: JsonObject) => JsonObject> = fc.oneof(
   fc.constantFrom(...FRAME_KEYS, 'sessionKey', 'message', 'idempotencyKey', 'key').map((k) => (o: JsonObject) => o.without(k)),
   fc.tuple(fc.constantFrom(...PROTO_KEYS), json).map(([k, v]) => (o: JsonObject) => new JsonObject([...o.entries, [k, v]])),
   fc.tuple(fc.constantFrom('message', 'sessionKey', 'key', 'idempotencyKey'), hugeString).map(([k, v]) => (o: JsonObject) => o.with(k, v)),
+  fc.tuple(fc.constantFrom('message', 'label', 'topic', 'text'), hostileText).map(([k, v]) => (o: JsonObject) => o.with(k, v)),
   fc.array(attachment, { maxLength: 3 }).map((list) => (o: JsonObject) => o.with('attachments', list)),
 );
 

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { CLOSES } from '../../protocol/errors.js';
 import { closeReason } from '../../server/handshake.js';
-import { ID_PLACEHOLDER, JsonObject, brokenFraming, expectedResponseId, requestObject, toJsonText, withId, wireMessage, type WireMessage } from '../helpers/fuzz-frames.js';
+import { ID_PLACEHOLDER, JsonObject, brokenFraming, expectedResponseId, hostileText, requestObject, toJsonText, withId, wireMessage, type WireMessage } from '../helpers/fuzz-frames.js';
 import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.js';
 import { MEMORY_PROBE_NODE_ARGS, memorySample, running, spawnGateway, type MemorySample, type SpawnedGateway } from '../helpers/spawn-gateway.js';
 import { ProcessSampler } from '../helpers/process-state.js';
@@ -146,6 +146,42 @@ const brokenFramingProperty = () =>
     }
   });
 
+/** How long a turn with hostile text gets to be answered and finished, in ms (linear parsing takes well under 1 s). */
+const HOSTILE_TURN_WAIT_MS = 10_000;
+
+/**
+ * Hostile text in a turn's message (and an injected one, a session label) is answered, and the turn finished,
+ * while a `health` sent right after it is answered too: nothing that reads the text holds the event loop.
+ */
+const hostileTextProperty = () =>
+  fc.asyncProperty(hostileText, fc.constantFrom('chat.send', 'agent', 'chat.inject', 'sessions.patch'), async (text, method) => {
+    const id = `hostile-${run++}`;
+    const sessionKey = `hostile-${run % 4}`;
+    const params = {
+      'chat.send': { sessionKey, message: text, idempotencyKey: id },
+      agent: { sessionKey, message: text, idempotencyKey: id },
+      'chat.inject': { sessionKey, message: text },
+      'sessions.patch': { key: sessionKey, label: text },
+    }[method];
+    const client = await connected();
+    try {
+      client.sendText(JSON.stringify({ type: 'req', id, method, params }));
+      client.sendText(JSON.stringify({ type: 'req', id: `${id}-health`, method: 'health' }));
+      const [res] = await client.responses(id, 1, HOSTILE_TURN_WAIT_MS);
+      expectWellFormed(res as Record<string, unknown>);
+      await client.responses(`${id}-health`, 1, HOSTILE_TURN_WAIT_MS);
+      if ((method === 'chat.send' || method === 'agent') && res?.ok === true) {
+        const ended = (m: Record<string, unknown>): boolean => {
+          const payload = m.payload as { runId?: string; state?: string } | undefined;
+          return m.event === 'chat' && payload?.runId === id && payload.state !== 'delta';
+        };
+        await client.next(ended, HOSTILE_TURN_WAIT_MS);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
 let sampler: ProcessSampler | undefined;
 
 /** What the gateway logged (warnings and up) and what its process did in the last 10 s. */
@@ -211,6 +247,11 @@ describe('fuzzing the wire (gateway in a child process)', () => {
 
   it('closes broken WebSocket framing with a WebSocket close code, before and after the handshake', async () => {
     await fc.assert(brokenFramingProperty(), { ...limits, seed: SEED + 2 });
+    expect(running(gw)).toBe(true);
+  }, PROPERTY_TEST_TIMEOUT_MS);
+
+  it('answers hostile text (long runs that make parsers backtrack) and finishes its turn, while still answering others', async () => {
+    await fc.assert(hostileTextProperty(), { ...limits, seed: SEED + 4 });
     expect(running(gw)).toBe(true);
   }, PROPERTY_TEST_TIMEOUT_MS);
 
