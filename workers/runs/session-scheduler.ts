@@ -42,8 +42,12 @@ interface SessionLane {
 
 export class SessionScheduler {
   readonly #lanes = new Map<string, SessionLane>();
-  /** Sessions with a queued job, waiting for a global slot, in arrival order. */
-  readonly #waiting: string[] = [];
+  /**
+   * Sessions with a queued job, waiting for a global slot, in arrival order (a Set keeps insertion order: adding
+   * one already there keeps its place, and the first is taken in O(1), where an array's `includes` was O(waiting)
+   * at every run's end: up to maxQueuedRuns sessions).
+   */
+  readonly #waiting = new Set<string>();
   #running = 0;
   #queued = 0;
   #queuedBytes = 0;
@@ -135,7 +139,7 @@ export class SessionScheduler {
       for (const job of lane.queue.splice(0)) this.#dropQueued(job, reason);
       this.#forgetIfIdle(sessionKey, lane);
     }
-    this.#waiting.length = 0;
+    this.#waiting.clear();
     await Promise.all(this.#draining);
   }
 
@@ -164,7 +168,7 @@ export class SessionScheduler {
     const lane = this.#lanes.get(sessionKey);
     if (lane === undefined || lane.active !== undefined || lane.queue.length === 0) return;
     if (this.#running >= this.limits.maxConcurrentRuns) {
-      if (!this.#waiting.includes(sessionKey)) this.#waiting.push(sessionKey);
+      this.#waiting.add(sessionKey);
       return;
     }
     const job = lane.queue.shift() as ScheduledJob;
@@ -184,9 +188,11 @@ export class SessionScheduler {
     if (lane !== undefined && lane.queue.length === 0) this.#lanes.delete(sessionKey);
     // The session's next turn waits behind sessions that were already waiting for a slot, so a busy session
     // cannot starve the others when the global cap is reached.
-    else if (lane !== undefined && !this.#waiting.includes(sessionKey)) this.#waiting.push(sessionKey);
-    while (this.#running < this.limits.maxConcurrentRuns && this.#waiting.length > 0) {
-      this.#pump(this.#waiting.shift() as string);
+    else if (lane !== undefined) this.#waiting.add(sessionKey);
+    for (const next of this.#waiting) {
+      if (this.#running >= this.limits.maxConcurrentRuns) break;
+      this.#waiting.delete(next);
+      this.#pump(next);
     }
   }
 }
