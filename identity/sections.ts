@@ -3,7 +3,7 @@
  * of indent, optional closing `#`s) open a section; `#` and `###`+ headings stay inside the text around them,
  * and nothing inside a fenced code block (``` or ~~~) counts as a heading.
  */
-import { normalizeName, trimBlankLines } from './text.js';
+import { isSpaceOrTab, normalizeName, trimBlankLines } from './text.js';
 
 export interface Section {
   /** Normalized heading: what conflicts are found on. */
@@ -59,7 +59,7 @@ export function headingOf(line: string): string | undefined {
 /** `text` without the spaces and tabs at its end. */
 function trimSpacesAndTabs(text: string): string {
   let end = text.length;
-  while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end -= 1;
+  while (end > 0 && isSpaceOrTab(text[end - 1])) end -= 1;
   return text.slice(0, end);
 }
 
@@ -68,8 +68,7 @@ function withoutClosingHashes(text: string): string {
   let hashes = text.length;
   while (hashes > 0 && text[hashes - 1] === '#') hashes -= 1;
   if (hashes === text.length || hashes === 0) return text;
-  const before = text[hashes - 1];
-  return before === ' ' || before === '\t' ? text.slice(0, hashes) : text;
+  return isSpaceOrTab(text[hashes - 1]) ? text.slice(0, hashes) : text;
 }
 
 /** Preamble and sections of a markdown body (front matter already removed). */

@@ -85,7 +85,8 @@ function isLineBreak(char: string | undefined): boolean {
   return char === '\n' || char === '\r' || char === '\u2028' || char === '\u2029';
 }
 
-function isSpaceOrTab(char: string | undefined): boolean {
+/** A space or a tab: the blanks markdown allows around markers, headings and comments on a line. */
+export function isSpaceOrTab(char: string | undefined): boolean {
   return char === ' ' || char === '\t';
 }
 
